@@ -1,0 +1,5 @@
+/** Cryptographic building blocks. Imports no other subsystem. */
+export * from './canonical.ts';
+export * from './ed25519.ts';
+export * from './encoding.ts';
+export * from './hash.ts';

@@ -1,0 +1,104 @@
+/**
+ * The composition root: one function that validates config, opens the database and keys once,
+ * wires every subsystem through its `components`, and starts and stops them in order.
+ */
+
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createProfileStore, type ProfileStore } from '../profiles/index.ts';
+import { openDatabase, type RootDb } from '../storage/index.ts';
+import type { NodeConfig } from './config.ts';
+import { KEY_FILE, loadOrCreateKeys, type NodeKeys } from './keystore.ts';
+import type { Logger } from './logger.ts';
+
+/** A running (or stopped) credit node. */
+export interface CreditNode {
+  readonly config: NodeConfig;
+  readonly keys: NodeKeys;
+  readonly db: RootDb;
+  readonly logger: Logger;
+  readonly profiles: ProfileStore;
+  /** Tokenises natural-person ID numbers with the node's commitment key. */
+  tokenise(idNumber: string): string;
+  /** Base URL of the HTTP API once started. */
+  readonly url: string | undefined;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Options that are not part of the config file. */
+export interface CreateNodeOptions {
+  logger: Logger;
+  /** Passphrase of a sealed key file. */
+  passphrase?: string;
+  /** Use an in-memory database (tests). */
+  memory?: boolean;
+}
+
+/** Creates a node: opens its database and keys; {@link CreditNode.start} starts serving. */
+export async function createCreditNode(config: NodeConfig, options: CreateNodeOptions): Promise<CreditNode> {
+  const logger = options.logger.child({ node: config.nodeId });
+  const db = await openDatabase(options.memory ? { memory: true } : join(config.dataDir, 'db'));
+  let keys: NodeKeys;
+  try {
+    keys = await loadOrCreateKeys(join(config.dataDir, KEY_FILE), { passphrase: options.passphrase });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const profiles = createProfileStore({ db });
+  const tokenise = (idNumber: string) =>
+    createHmac('sha256', keys.commitmentKey).update('id-number\0').update(idNumber).digest('base64url');
+
+  let server: Server | undefined;
+  let url: string | undefined;
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/health' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'ok', nodeId: config.nodeId, role: config.role }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] }));
+  };
+
+  return {
+    config,
+    keys,
+    db,
+    logger,
+    profiles,
+    tokenise,
+    get url() {
+      return url;
+    },
+    async start() {
+      server = createServer(handle);
+      server.requestTimeout = 30_000;
+      server.headersTimeout = 10_000;
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(config.api.port, config.api.host, () => resolve());
+      });
+      const addr = server.address() as AddressInfo;
+      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      url = `http://${host}:${addr.port}`;
+      logger.info({ url, role: config.role }, 'node started');
+    },
+    async stop() {
+      if (server) {
+        const s = server;
+        server = undefined;
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeAllConnections();
+        });
+      }
+      await db.close();
+      logger.info('node stopped');
+    },
+  };
+}

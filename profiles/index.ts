@@ -1,0 +1,167 @@
+/**
+ * The profile store: legal persons, credit facts and loan records of the one table, kept in the
+ * node's `profiles` sublevel.
+ *
+ * Keys (`!` separates parts; USCCs, sections and ids never contain `!`):
+ * - `e!<uscc>` → {@link LegalPerson}
+ * - `f!<uscc>!<section>!<factId>` → {@link CreditFact}
+ * - `x!<factId>` → `<uscc>!<section>` (where a fact lives, so a changed fact moves cleanly)
+ * - `l!<uscc>!<bank>!<loanId>` → {@link LoanRecord}
+ */
+import type { AbstractBatchOperation } from 'abstract-level';
+import {
+  type CreditFact,
+  FACT_SECTION,
+  type IngestRecord,
+  type LegalPerson,
+  type LoanRecord,
+  type Section,
+} from '../model/index.ts';
+import { jsonSublevel, type RootDb, type Sublevel } from '../storage/index.ts';
+
+/** A write prepared by the store, for the caller to commit in one atomic root batch. */
+export type BatchOp = AbstractBatchOperation<RootDb, string, unknown>;
+
+/** Read and write access to the one-table records held by this node. */
+export interface ProfileStore {
+  /** The legal person with this USCC, if held here. */
+  getEnterprise(uscc: string): Promise<LegalPerson | undefined>;
+  /** Batched lookup, in the order of `usccs`. */
+  getEnterprises(usccs: readonly string[]): Promise<Array<LegalPerson | undefined>>;
+  /** Facts about one enterprise, optionally only those of some sections. */
+  getFacts(uscc: string, sections?: readonly Section[]): Promise<CreditFact[]>;
+  /** Loans on this node's book for one enterprise. */
+  getLoans(uscc: string): Promise<LoanRecord[]>;
+  /** The stored version of each record (by identity), `undefined` where none is stored. */
+  existing(records: readonly IngestRecord[]): Promise<Array<IngestRecord | undefined>>;
+  /**
+   * Batch operations that store `records`, given what {@link existing} returned for them.
+   * The caller commits them (with its own bookkeeping) in one `root.batch`.
+   */
+  writeOps(records: readonly IngestRecord[], previous: ReadonlyArray<IngestRecord | undefined>): BatchOp[];
+  /** Counts of stored records (a full scan; for tests and reports). */
+  count(): Promise<{ enterprises: number; facts: number; loans: number }>;
+}
+
+/** What the profile store needs. */
+export interface ProfileStoreComponents {
+  db: RootDb;
+}
+
+/** Key of a fact's location index. */
+const factIndexKey = (id: string) => `x!${id}`;
+const factKey = (f: CreditFact) => `f!${f.uscc}!${FACT_SECTION[f.subtype]}!${f.id}`;
+const loanKey = (l: LoanRecord) => `l!${l.uscc}!${l.bank}!${l.loanId}`;
+const enterpriseKey = (uscc: string) => `e!${uscc}`;
+
+/** The identity key of a record: its primary key in the store, independent of content. */
+export function recordIdentity(r: IngestRecord): string {
+  switch (r.kind) {
+    case 'enterprise':
+      return enterpriseKey(r.record.uscc);
+    case 'fact':
+      return factIndexKey(r.record.id);
+    case 'loan':
+      return loanKey(r.record);
+  }
+}
+
+class LevelProfileStore implements ProfileStore {
+  readonly #db: RootDb;
+  readonly #sub: Sublevel;
+
+  constructor(components: ProfileStoreComponents) {
+    this.#db = components.db;
+    this.#sub = jsonSublevel(components.db, 'profiles');
+  }
+
+  async getEnterprise(uscc: string) {
+    return (await this.#sub.get(enterpriseKey(uscc))) as LegalPerson | undefined;
+  }
+
+  async getEnterprises(usccs: readonly string[]) {
+    return (await this.#sub.getMany(usccs.map(enterpriseKey))) as Array<LegalPerson | undefined>;
+  }
+
+  async getFacts(uscc: string, sections?: readonly Section[]) {
+    const ranges = sections ? sections.map((s) => `f!${uscc}!${s}!`) : [`f!${uscc}!`];
+    const out: CreditFact[] = [];
+    for (const prefix of ranges) {
+      for await (const v of this.#sub.values({ gte: prefix, lt: `${prefix}\xff` })) out.push(v as CreditFact);
+    }
+    return out;
+  }
+
+  async getLoans(uscc: string) {
+    const out: LoanRecord[] = [];
+    for await (const v of this.#sub.values({ gte: `l!${uscc}!`, lt: `l!${uscc}!\xff` })) out.push(v as LoanRecord);
+    return out;
+  }
+
+  async existing(records: readonly IngestRecord[]) {
+    const keys = records.map(recordIdentity);
+    const found = await this.#sub.getMany(keys);
+    const factLocations: string[] = [];
+    const factSlots: number[] = [];
+    const out: Array<IngestRecord | undefined> = new Array(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      const v = found[i];
+      if (v === undefined) continue;
+      if (r.kind === 'fact') {
+        factLocations.push(`f!${v as string}!${r.record.id}`);
+        factSlots.push(i);
+      } else out[i] = { kind: r.kind, record: v } as IngestRecord;
+    }
+    if (factLocations.length > 0) {
+      const facts = await this.#sub.getMany(factLocations);
+      for (let j = 0; j < facts.length; j++) {
+        if (facts[j] !== undefined) out[factSlots[j]] = { kind: 'fact', record: facts[j] as CreditFact };
+      }
+    }
+    return out;
+  }
+
+  writeOps(records: readonly IngestRecord[], previous: ReadonlyArray<IngestRecord | undefined>): BatchOp[] {
+    const ops: BatchOp[] = [];
+    const sublevel = this.#sub;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      if (r.kind === 'enterprise')
+        ops.push({ type: 'put', sublevel, key: enterpriseKey(r.record.uscc), value: r.record });
+      else if (r.kind === 'loan') ops.push({ type: 'put', sublevel, key: loanKey(r.record), value: r.record });
+      else {
+        const f = r.record;
+        const prev = previous[i];
+        const key = factKey(f);
+        if (prev?.kind === 'fact' && factKey(prev.record) !== key)
+          ops.push({ type: 'del', sublevel, key: factKey(prev.record) });
+        ops.push({ type: 'put', sublevel, key, value: f });
+        ops.push({ type: 'put', sublevel, key: factIndexKey(f.id), value: `${f.uscc}!${FACT_SECTION[f.subtype]}` });
+      }
+    }
+    return ops;
+  }
+
+  async count() {
+    let enterprises = 0;
+    let facts = 0;
+    let loans = 0;
+    for await (const k of this.#sub.keys()) {
+      if (k.startsWith('e!')) enterprises++;
+      else if (k.startsWith('f!')) facts++;
+      else if (k.startsWith('l!')) loans++;
+    }
+    return { enterprises, facts, loans };
+  }
+
+  /** The root database, for callers committing {@link writeOps}. */
+  get db() {
+    return this.#db;
+  }
+}
+
+/** Creates the profile store over the node's root database. */
+export function createProfileStore(components: ProfileStoreComponents): ProfileStore {
+  return new LevelProfileStore(components);
+}

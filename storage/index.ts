@@ -1,0 +1,49 @@
+/**
+ * The node's one Level database, opened once, with one sublevel per subsystem (DESIGN §13).
+ * Writes that must agree go in one `root.batch([...])` with the `sublevel` option.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { AbstractLevel, AbstractSublevel } from 'abstract-level';
+import { Level } from 'level';
+import { MemoryLevel } from 'memory-level';
+
+type Format = string | Buffer | Uint8Array;
+/** The root database type: string keys, JSON values unless a sublevel says otherwise. */
+export type RootDb = AbstractLevel<Format, string, unknown>;
+/** A sublevel of the root database with string keys and values of type `V`. */
+export type Sublevel<V = unknown> = AbstractSublevel<RootDb, Format, string, V>;
+
+/** Opens the named sublevel with JSON values. */
+export function jsonSublevel<V = unknown>(db: RootDb, name: string): Sublevel<V> {
+  return db.sublevel<string, V>(name, { valueEncoding: 'json' }) as unknown as Sublevel<V>;
+}
+
+/** Names of the sublevels; one per subsystem. */
+export const SUBLEVELS = ['profiles', 'ingest', 'authz', 'accesslog', 'federation', 'meta'] as const;
+export type SublevelName = (typeof SUBLEVELS)[number];
+
+/** Raised when the database is locked by another process. */
+export class DatabaseLockedError extends Error {
+  static override name = 'DatabaseLockedError';
+  readonly code = 'DB_LOCKED';
+}
+
+/** Opens (creating if needed) the node database at `location`, or an in-memory one. */
+export async function openDatabase(location: string | { memory: true }): Promise<RootDb> {
+  if (typeof location !== 'string') {
+    const db = new MemoryLevel<string, unknown>({ valueEncoding: 'json' });
+    await db.open();
+    return db as unknown as RootDb;
+  }
+  await mkdir(location, { recursive: true });
+  const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
+  try {
+    await db.open();
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause;
+    if (cause?.code === 'LEVEL_LOCKED')
+      throw new DatabaseLockedError('the database is in use by another process', { cause: err });
+    throw err;
+  }
+  return db as unknown as RootDb;
+}
