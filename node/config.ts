@@ -45,8 +45,19 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** Path of the signed roster document, if this node belongs to a federation. */
-    roster: z.string().min(1).optional(),
+    /** Membership of a federation; absent for a stand-alone node. */
+    federation: z
+      .object({
+        /** Path of the signed roster document; reloaded when it changes. */
+        roster: z.string().min(1),
+        /** Base64 Ed25519 public keys of the federation authorities allowed to sign rosters. */
+        authorityKeys: z.array(z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 Ed25519 public key')).min(1),
+        /** How many distinct authority signatures a roster needs. */
+        threshold: z.number().int().min(1).default(1),
+      })
+      .strict()
+      .refine((f) => f.threshold <= f.authorityKeys.length, 'threshold exceeds the number of authority keys')
+      .optional(),
     log: z
       .object({ level: z.enum(LOG_LEVELS).default('info') })
       .strict()
@@ -73,7 +84,7 @@ export function parseConfig(input: unknown, baseDir = process.cwd()): NodeConfig
   if (!r.success) throw new ConfigError(`invalid config: ${describe(r.error)}`);
   const cfg = r.data;
   cfg.dataDir = resolve(baseDir, cfg.dataDir);
-  if (cfg.roster) cfg.roster = resolve(baseDir, cfg.roster);
+  if (cfg.federation) cfg.federation.roster = resolve(baseDir, cfg.federation.roster);
   return deepFreeze(cfg);
 }
 

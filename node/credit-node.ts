@@ -7,6 +7,9 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { createHealthService, type HealthService } from '../federation/health.ts';
+import { createFederationHost, type FederationHost } from '../federation/host.ts';
+import { createRosterService, type RosterService } from '../federation/roster-service.ts';
 import { createProfileStore, type ProfileStore } from '../profiles/index.ts';
 import { openDatabase, type RootDb } from '../storage/index.ts';
 import type { NodeConfig } from './config.ts';
@@ -22,6 +25,8 @@ export interface CreditNode {
   readonly profiles: ProfileStore;
   /** Tokenises natural-person ID numbers with the node's commitment key. */
   tokenise(idNumber: string): string;
+  /** Federation services, when the config names a roster. */
+  readonly federation: { host: FederationHost; roster: RosterService; health: HealthService } | undefined;
   /** Base URL of the HTTP API once started. */
   readonly url: string | undefined;
   start(): Promise<void>;
@@ -52,13 +57,41 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
   const tokenise = (idNumber: string) =>
     createHmac('sha256', keys.commitmentKey).update('id-number\0').update(idNumber).digest('base64url');
 
+  let federation: CreditNode['federation'];
+  if (config.federation) {
+    const host = createFederationHost(
+      { identitySeed: keys.identity.seed, nodeId: config.nodeId, logger },
+      { listen: [...config.p2p.listen], announce: [...config.p2p.announce] },
+    );
+    const roster = createRosterService(
+      { host, db, trust: config.federation, logger, nodeId: config.nodeId },
+      { path: config.federation.roster },
+    );
+    const health = createHealthService({ host, roster, logger, nodeId: config.nodeId, role: config.role });
+    federation = { host, roster, health };
+  }
+
   let server: Server | undefined;
   let url: string | undefined;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/health' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'ok', nodeId: config.nodeId, role: config.role }));
+      res.end(
+        JSON.stringify({
+          status: 'ok',
+          nodeId: config.nodeId,
+          role: config.role,
+          ...(federation
+            ? {
+                peerId: federation.host.peerId,
+                rosterVersion: federation.roster.current()?.roster.version ?? 0,
+                peers: federation.health.peers(),
+                alarms: federation.roster.alarms(),
+              }
+            : {}),
+        }),
+      );
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' });
@@ -72,6 +105,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     logger,
     profiles,
     tokenise,
+    federation,
     get url() {
       return url;
     },
@@ -86,9 +120,19 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       const addr = server.address() as AddressInfo;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       url = `http://${host}:${addr.port}`;
+      if (federation) {
+        await federation.host.start();
+        await federation.roster.start();
+        await federation.health.start();
+      }
       logger.info({ url, role: config.role }, 'node started');
     },
     async stop() {
+      if (federation) {
+        await federation.health.stop();
+        await federation.roster.stop();
+        await federation.host.stop();
+      }
       if (server) {
         const s = server;
         server = undefined;

@@ -23,7 +23,6 @@ export const REDACT_PATHS = [
   'record',
   'row',
   'uscc',
-  'name',
   '*.seed',
   '*.secret',
   '*.passphrase',

@@ -1,0 +1,216 @@
+/**
+ * The local federation launcher: lays out one directory per node (config, keys, database),
+ * signs a roster for all of them, and starts each node in its own process on loopback.
+ *
+ * Layout of a federation directory:
+ * - `nodes/<nodeId>/config.json`, `node-keys.json`, `roster.json`, `db/`: one node each
+ * - `roster.json`: the authority's master copy of the signed roster
+ * - `logs/<nodeId>.log`: each node's structured log
+ * - `federation.json`: the running processes (pid, API URL), while up
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { ed25519Signer, toBase64 } from '../../crypto/index.ts';
+import { type SignedRoster, signRoster } from '../../federation/roster.ts';
+import { memberFromNodeDir } from '../../node/cli/commands/roster.ts';
+import { KEY_FILE, loadOrCreateKeys } from '../../node/keystore.ts';
+import { AUTHORITY_NODE, DEFAULT_BASE_PORT, DEMO_NODES, type DemoNode } from './topology.ts';
+
+/** Path of the CLI entry point, for spawning nodes. */
+export const CLI = new URL('../../node/cli/main.ts', import.meta.url).pathname;
+
+/** A started node process. */
+export interface RunningNode {
+  nodeId: string;
+  role: string;
+  pid: number;
+  url: string;
+}
+
+/** State file of a running federation. */
+export interface FederationState {
+  startedAt: string;
+  nodes: RunningNode[];
+}
+
+/** Options for laying out a federation. */
+export interface PrepareOptions {
+  basePort?: number;
+  nodes?: readonly DemoNode[];
+  logLevel?: string;
+}
+
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
+
+/** Directory of one node. */
+export const nodeDir = (dir: string, nodeId: string) => join(dir, 'nodes', nodeId);
+
+/**
+ * Creates node directories, keys and a roster signed by the authority, unless they exist
+ * (a second `up` reuses everything). Returns the nodes and their API URLs.
+ */
+export async function prepareFederation(dir: string, options: PrepareOptions = {}) {
+  const base = options.basePort ?? DEFAULT_BASE_PORT;
+  const nodes = options.nodes ?? DEMO_NODES;
+  dir = resolve(dir);
+  await mkdir(join(dir, 'logs'), { recursive: true });
+  const authorityDir = nodeDir(dir, AUTHORITY_NODE);
+  const fresh = !(await exists(join(dir, 'roster.json')));
+  if (fresh) {
+    // Keys first: every config names the authority's public key.
+    for (const n of nodes) {
+      await mkdir(nodeDir(dir, n.nodeId), { recursive: true, mode: 0o700 });
+      await loadOrCreateKeys(join(nodeDir(dir, n.nodeId), KEY_FILE));
+    }
+    const authority = await loadOrCreateKeys(join(authorityDir, KEY_FILE));
+    for (const [i, n] of nodes.entries()) {
+      const config = {
+        nodeId: n.nodeId,
+        name: n.name,
+        role: n.role,
+        ...(n.city ? { city: n.city } : {}),
+        dataDir: '.',
+        api: { host: '127.0.0.1', port: base + 2 * i, graphiql: true },
+        p2p: { listen: [`/ip4/127.0.0.1/tcp/${base + 2 * i + 1}`] },
+        federation: { roster: 'roster.json', authorityKeys: [toBase64(authority.identity.publicKey)], threshold: 1 },
+        log: { level: options.logLevel ?? 'info' },
+      };
+      await writeFile(join(nodeDir(dir, n.nodeId), 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    }
+    let roster: SignedRoster = {
+      roster: { federation: 'xiamen-credit-data-space', version: 1, issuedAt: new Date().toISOString(), members: [] },
+      signatures: [],
+    };
+    for (const n of nodes) roster.roster.members.push(await memberFromNodeDir(nodeDir(dir, n.nodeId), 365));
+    roster = signRoster(roster, ed25519Signer(authority.identity.seed));
+    const text = `${JSON.stringify(roster, null, 2)}\n`;
+    await writeFile(join(dir, 'roster.json'), text);
+    for (const n of nodes) await writeFile(join(nodeDir(dir, n.nodeId), 'roster.json'), text);
+  }
+  const roster = JSON.parse(await readFile(join(dir, 'roster.json'), 'utf8')) as SignedRoster;
+  return { dir, fresh, roster };
+}
+
+/** Checks that a TCP port on 127.0.0.1 is free. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const s = createServer();
+    s.once('error', () => resolvePort(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolvePort(true)));
+  });
+}
+
+/** Reads the API URL of each node from its config. */
+async function nodeUrls(dir: string, roster: SignedRoster) {
+  const out: Array<{ nodeId: string; role: string; url: string; p2pPort: number; apiPort: number }> = [];
+  for (const m of roster.roster.members) {
+    const cfg = JSON.parse(await readFile(join(nodeDir(dir, m.nodeId), 'config.json'), 'utf8'));
+    const p2pPort = Number(String(cfg.p2p.listen[0]).split('/').pop());
+    out.push({
+      nodeId: m.nodeId,
+      role: m.role,
+      url: `http://127.0.0.1:${cfg.api.port}`,
+      apiPort: cfg.api.port,
+      p2pPort,
+    });
+  }
+  return out;
+}
+
+/** Options for starting node processes. */
+export interface StartOptions {
+  /** Detached processes outlive the caller (`federation up`); attached ones die with it (`npm start`). */
+  detached: boolean;
+  /** Longest wait for all nodes to be healthy. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Starts every node of a prepared federation and waits until each sees all its peers. */
+export async function startFederation(dir: string, options: StartOptions) {
+  dir = resolve(dir);
+  const roster = JSON.parse(await readFile(join(dir, 'roster.json'), 'utf8')) as SignedRoster;
+  const nodes = await nodeUrls(dir, roster);
+  for (const n of nodes) {
+    for (const port of [n.apiPort, n.p2pPort]) {
+      if (!(await portFree(port)))
+        throw new Error(`port ${port} (node ${n.nodeId}) is in use: is the federation already up?`);
+    }
+  }
+  const children: ChildProcess[] = [];
+  const running: RunningNode[] = [];
+  for (const n of nodes) {
+    const log = openSync(join(dir, 'logs', `${n.nodeId}.log`), 'a');
+    const child = spawn(process.execPath, [CLI, 'start', '--config', join(nodeDir(dir, n.nodeId), 'config.json')], {
+      detached: options.detached,
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    if (options.detached) child.unref();
+    children.push(child);
+    running.push({ nodeId: n.nodeId, role: n.role, pid: child.pid!, url: n.url });
+  }
+  const state: FederationState = { startedAt: new Date().toISOString(), nodes: running };
+  await writeFile(join(dir, 'federation.json'), `${JSON.stringify(state, null, 2)}\n`);
+  try {
+    await waitHealthy(running, options.timeoutMs ?? 60_000, options.signal);
+  } catch (err) {
+    await stopFederation(dir);
+    throw err;
+  }
+  return { state, children };
+}
+
+/** Polls every node's `/health` until it is up and sees all its peers up. */
+export async function waitHealthy(nodes: RunningNode[], timeoutMs: number, signal?: AbortSignal) {
+  const deadline = Date.now() + timeoutMs;
+  const pending = new Set(nodes.map((n) => n.nodeId));
+  while (pending.size > 0) {
+    signal?.throwIfAborted();
+    if (Date.now() > deadline) throw new Error(`nodes not healthy after ${timeoutMs} ms: ${[...pending].join(', ')}`);
+    for (const n of nodes) {
+      if (!pending.has(n.nodeId)) continue;
+      try {
+        const res = await fetch(`${n.url}/health`, { signal: AbortSignal.timeout(2000) });
+        const h = (await res.json()) as { peers?: Array<{ up: boolean }> };
+        if (res.ok && h.peers && h.peers.length === nodes.length - 1 && h.peers.every((p) => p.up))
+          pending.delete(n.nodeId);
+      } catch {
+        // not up yet
+      }
+    }
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops every node of a running federation: SIGTERM, then SIGKILL after a grace period. */
+export async function stopFederation(dir: string, graceMs = 10_000) {
+  dir = resolve(dir);
+  const statePath = join(dir, 'federation.json');
+  if (!(await exists(statePath))) return { stopped: 0 };
+  const state = JSON.parse(await readFile(statePath, 'utf8')) as FederationState;
+  const pids = state.nodes.map((n) => n.pid).filter(alive);
+  for (const pid of pids) process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+  while (pids.some(alive)) await new Promise((r) => setTimeout(r, 50));
+  await rm(statePath, { force: true });
+  return { stopped: pids.length };
+}
