@@ -186,7 +186,15 @@ class Health implements HealthService {
       maxRequestBytes: 1024,
       timeoutMs: 3000,
       maxConcurrentPerPeer: 4,
-      handle: async () => this.self(),
+      handle: async (_req, ctx) => {
+        // A peer that reaches us is up: retry it now instead of waiting out its back-off.
+        const s = this.#state.get(ctx.peer.nodeId);
+        if (s && !s.up) {
+          s.nextAt = 0;
+          void this.#poll(ctx.peer.nodeId, true);
+        }
+        return this.self();
+      },
     });
     this.#timer = setInterval(() => void this.#round(false), Math.max(100, Math.floor(this.#interval / 2)));
     this.#timer.unref();

@@ -35,6 +35,12 @@ export const DEMO_NODES: readonly DemoNode[] = [
     role: 'city-peer',
     city: 'QZ',
   },
+  {
+    nodeId: 'xm-data',
+    name: 'Xiamen process-data source: tax, social insurance, housing fund, utilities (过程数据源)',
+    role: 'source',
+    city: 'XM',
+  },
   { nodeId: 'easy-loan', name: 'Xiamen Credit Easy-Loan Platform (信易贷平台)', role: 'easy-loan', city: 'XM' },
   { nodeId: 'bank-a', name: 'Bank A (Xiamen branch)', role: 'bank', city: 'XM' },
   { nodeId: 'bank-b', name: 'Bank B (Xiamen branch)', role: 'bank', city: 'XM' },
