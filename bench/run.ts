@@ -23,7 +23,12 @@ for (const [name, load] of Object.entries(BENCHES)) {
 console.log(
   JSON.stringify(
     {
-      machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) },
+      machine: {
+        node: process.version,
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model,
+        memGiB: Math.round(totalmem() / 2 ** 30),
+      },
       at: new Date().toISOString(),
       results,
     },

@@ -40,8 +40,6 @@ export interface ValidationContext {
   originNode: string;
   /** Turns a natural person's ID number into a keyed token (never store the number itself). */
   tokenise: (idNumber: string) => string;
-  /** Time used as `updatedAt` when the row has none (ISO). */
-  now: string;
 }
 
 /** Longest accepted text field, in characters. */
@@ -201,6 +199,7 @@ const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MONTH_RE = /^(\d{4})-(\d{2})$/;
 const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const REGION_RE = /^\d{6}$/;
+const UTC_SECONDS_RE = /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$/;
 const INDUSTRY_RE = /^[A-T](\d{2,4})?$/;
 
 /** True when `s` is a real calendar date `YYYY-MM-DD`. */
@@ -309,6 +308,8 @@ class Checker {
   time(field: string, fallback: string): string {
     const s = this.text(field, false);
     if (s === undefined) return fallback;
+    // Fast path for the canonical UTC form without fractions.
+    if (s.length === 20 && UTC_SECONDS_RE.test(s) && isIsoDate(s.slice(0, 10))) return `${s.slice(0, 19)}.000Z`;
     if (!TIME_RE.test(s) || Number.isNaN(Date.parse(s))) {
       this.fail(field, 'TIME', `${field} must be an ISO 8601 time with zone`);
       return fallback;
@@ -334,11 +335,23 @@ class Checker {
   }
   /** Rejects unknown top-level fields and prohibited fields anywhere in the row. */
   fields(allowed: ReadonlySet<string>): void {
-    for (const k of Object.keys(this.row)) {
+    for (const k in this.row) {
+      // Allowed fields are never prohibited ones; an empty CSV cell or a null column is absent.
+      if (allowed.has(k)) continue;
+      const v = this.row[k];
+      if (v === '' || v === null || v === undefined) continue;
       if (PROHIBITED_FIELDS.has(normKey(k))) this.fail(k, 'PROHIBITED_FIELD', `${k} may not be collected`);
-      else if (!allowed.has(k) && !k.startsWith('payload.')) this.fail(k, 'UNKNOWN_FIELD', `unknown field ${k}`);
+      else if (!k.startsWith('payload.')) this.fail(k, 'UNKNOWN_FIELD', `unknown field ${k}`);
     }
   }
+}
+
+/**
+ * `updatedAt` of a row that has none: the record's own date at midnight UTC, so that the same
+ * input always yields the same record (re-runs stay idempotent).
+ */
+function sourceTime(date: string | undefined): string {
+  return `${date ?? '1970-01-01'}T00:00:00.000Z`;
 }
 
 function region(c: Checker, field: string, value: string | undefined): void {
@@ -378,7 +391,7 @@ function validateEnterprise(c: Checker, ctx: ValidationContext): LegalPerson | u
   const domicileRegion = c.text('domicileRegion', false) ?? (id ? id.code.slice(2, 8) : undefined);
   region(c, 'domicileRegion', domicileRegion);
   const version = c.number('version', false, { int: true, min: 1 }) ?? 1;
-  const updatedAt = c.time('updatedAt', ctx.now);
+  const updatedAt = c.time('updatedAt', sourceTime(establishedOn));
   const originNode = c.text('originNode', false) ?? ctx.originNode;
   if (!id || c.errors.length > 0) return undefined;
   region(c, 'uscc', id.code.slice(2, 8));
@@ -482,7 +495,7 @@ function validateFact(c: Checker, ctx: ValidationContext): CreditFact | undefine
   const usageRange = c.oneOf('usageRange', USAGE_RANGES, 'AUTHORIZED_ONLY');
   const status = c.oneOf('status', FACT_STATUSES, 'ACTIVE');
   const version = c.number('version', false, { int: true, min: 1 }) ?? 1;
-  const updatedAt = c.time('updatedAt', ctx.now);
+  const updatedAt = c.time('updatedAt', sourceTime(decisionDate));
   const originNode = c.text('originNode', false) ?? ctx.originNode;
   const rawPayload = payloadOf(c);
   const payload = subtype && rawPayload ? validatePayload(c, subtype, rawPayload) : {};
@@ -533,7 +546,7 @@ function validateFact(c: Checker, ctx: ValidationContext): CreditFact | undefine
   return rec;
 }
 
-function validateLoan(c: Checker, ctx: ValidationContext): LoanRecord | undefined {
+function validateLoan(c: Checker): LoanRecord | undefined {
   c.fields(LOAN_FIELDS);
   const bank = c.text('bank', true);
   const loanId = c.text('loanId', true);
@@ -542,7 +555,7 @@ function validateLoan(c: Checker, ctx: ValidationContext): LoanRecord | undefine
   const startDate = c.date('startDate', true);
   const maturityDate = c.date('maturityDate', true);
   const status = c.oneOf('status', LOAN_STATUSES, 'CURRENT');
-  const updatedAt = c.time('updatedAt', ctx.now);
+  const updatedAt = c.time('updatedAt', sourceTime(startDate));
   if (startDate && maturityDate && maturityDate < startDate)
     c.fail('maturityDate', 'RANGE', 'maturityDate is before startDate');
   if (c.errors.length > 0) return undefined;
@@ -575,7 +588,7 @@ export function validateRecord(kind: RecordKind, row: unknown, ctx: ValidationCo
     const record = validateFact(c, ctx);
     if (record) value = { kind, record };
   } else {
-    const record = validateLoan(c, ctx);
+    const record = validateLoan(c);
     if (record) value = { kind, record };
   }
   if (value && c.errors.length === 0) return { ok: true, value, warnings: c.warnings };

@@ -7,7 +7,7 @@
  * - `commitment`: 32-byte HMAC key for keyed commitments and tokens (access log, ID numbers).
  */
 import { createCipheriv, createDecipheriv, generateKeyPairSync, randomBytes, scryptSync } from 'node:crypto';
-import { chmod, open, readFile, rename, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ed25519KeyPair, fromBase64, toBase64 } from '../crypto/index.ts';
 import { CreditError } from '../model/errors.ts';
@@ -140,6 +140,7 @@ export async function loadOrCreateKeys(path: string, options: { passphrase?: str
     options.passphrase !== undefined
       ? { version: 1, sealed: seal(plain, options.passphrase) }
       : { version: 1, keys: plain };
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = join(dirname(path), `.${KEY_FILE}.${process.pid}.tmp`);
   const fh = await open(tmp, 'wx', 0o600);
   try {

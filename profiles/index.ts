@@ -38,7 +38,11 @@ export interface ProfileStore {
    * Batch operations that store `records`, given what {@link existing} returned for them.
    * The caller commits them (with its own bookkeeping) in one `root.batch`.
    */
-  writeOps(records: readonly IngestRecord[], previous: ReadonlyArray<IngestRecord | undefined>): BatchOp[];
+  writeOps(
+    records: readonly IngestRecord[],
+    previous: ReadonlyArray<IngestRecord | undefined>,
+    serialised?: readonly string[],
+  ): BatchOp[];
   /** Counts of stored records (a full scan; for tests and reports). */
   count(): Promise<{ enterprises: number; facts: number; loans: number }>;
 }
@@ -122,21 +126,30 @@ class LevelProfileStore implements ProfileStore {
     return out;
   }
 
-  writeOps(records: readonly IngestRecord[], previous: ReadonlyArray<IngestRecord | undefined>): BatchOp[] {
+  writeOps(
+    records: readonly IngestRecord[],
+    previous: ReadonlyArray<IngestRecord | undefined>,
+    serialised?: readonly string[],
+  ): BatchOp[] {
     const ops: BatchOp[] = [];
     const sublevel = this.#sub;
+    // A record already serialised as JSON is stored as those bytes (the same bytes the JSON
+    // encoding would write), saving a second JSON.stringify per record.
+    const put = (key: string, i: number, value: unknown): BatchOp =>
+      serialised
+        ? ({ type: 'put', sublevel, key, value: serialised[i], valueEncoding: 'utf8' } as BatchOp)
+        : { type: 'put', sublevel, key, value };
     for (let i = 0; i < records.length; i++) {
       const r = records[i];
-      if (r.kind === 'enterprise')
-        ops.push({ type: 'put', sublevel, key: enterpriseKey(r.record.uscc), value: r.record });
-      else if (r.kind === 'loan') ops.push({ type: 'put', sublevel, key: loanKey(r.record), value: r.record });
+      if (r.kind === 'enterprise') ops.push(put(enterpriseKey(r.record.uscc), i, r.record));
+      else if (r.kind === 'loan') ops.push(put(loanKey(r.record), i, r.record));
       else {
         const f = r.record;
         const prev = previous[i];
         const key = factKey(f);
         if (prev?.kind === 'fact' && factKey(prev.record) !== key)
           ops.push({ type: 'del', sublevel, key: factKey(prev.record) });
-        ops.push({ type: 'put', sublevel, key, value: f });
+        ops.push(put(key, i, f));
         ops.push({ type: 'put', sublevel, key: factIndexKey(f.id), value: `${f.uscc}!${FACT_SECTION[f.subtype]}` });
       }
     }

@@ -9,6 +9,8 @@ import { type Command, UsageError } from './args.ts';
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   init: () => import('./commands/init.ts'),
   start: () => import('./commands/start.ts'),
+  gen: () => import('./commands/gen.ts'),
+  ingest: () => import('./commands/ingest.ts'),
   roster: () => import('./commands/roster.ts'),
   federation: () => import('./commands/federation.ts'),
 };

@@ -27,7 +27,10 @@ describe('local federation launcher (one process per node)', () => {
     await prepareFederation(dir, { basePort, logLevel: 'warn' });
     const { state } = await startFederation(dir, { detached: true, timeoutMs: 60_000 });
     expect(state.nodes.map((n) => n.nodeId)).toEqual(DEMO_NODES.map((n) => n.nodeId));
-    const health = await (await fetch(`${state.nodes[0].url}/health`)).json();
+    const health = (await (await fetch(`${state.nodes[0].url}/health`)).json()) as {
+      rosterVersion: number;
+      peers: Array<{ up: boolean }>;
+    };
     expect(health.rosterVersion).toBe(1);
     expect(health.peers).toHaveLength(DEMO_NODES.length - 1);
     expect(health.peers.every((p: { up: boolean }) => p.up)).toBe(true);
