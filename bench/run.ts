@@ -6,7 +6,9 @@
  */
 import { cpus, totalmem } from 'node:os';
 
-const BENCHES: Record<string, () => Promise<{ bench: () => Promise<Record<string, unknown>> }>> = {};
+const BENCHES: Record<string, () => Promise<{ bench: () => Promise<Record<string, unknown>> }>> = {
+  ingest: () => import('./ingest.ts'),
+};
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !(w in BENCHES));
