@@ -3,3 +3,5 @@ export * from './canonical.ts';
 export * from './ed25519.ts';
 export * from './encoding.ts';
 export * from './hash.ts';
+export * from './merkle.ts';
+export * from './note.ts';
