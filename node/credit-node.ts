@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createHealthService, type HealthService } from '../federation/health.ts';
+import { type AccessLog, createAccessLog } from '../accesslog/log.ts';
 import { createFederationHost, type FederationHost } from '../federation/host.ts';
 import { createRosterService, type RosterService } from '../federation/roster-service.ts';
 import { createProfileStore, type ProfileStore } from '../profiles/index.ts';
@@ -23,6 +24,8 @@ export interface CreditNode {
   readonly db: RootDb;
   readonly logger: Logger;
   readonly profiles: ProfileStore;
+  /** The signed access log: every use of credit data is recorded here. */
+  readonly accessLog: AccessLog;
   /** Tokenises natural-person ID numbers with the node's commitment key. */
   tokenise(idNumber: string): string;
   /** Federation services, when the config names a roster. */
@@ -54,6 +57,13 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     throw err;
   }
   const profiles = createProfileStore({ db });
+  const accessLog = createAccessLog({
+    db,
+    identitySeed: keys.identity.seed,
+    identityPublicKey: keys.identity.publicKey,
+    nodeId: config.nodeId,
+    logger,
+  });
   const tokenise = (idNumber: string) =>
     createHmac('sha256', keys.commitmentKey).update('id-number\0').update(idNumber).digest('base64url');
 
@@ -67,7 +77,14 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       { host, db, trust: config.federation, logger, nodeId: config.nodeId },
       { path: config.federation.roster },
     );
-    const health = createHealthService({ host, roster, logger, nodeId: config.nodeId, role: config.role });
+    const health = createHealthService({
+      host,
+      roster,
+      logger,
+      nodeId: config.nodeId,
+      role: config.role,
+      checkpoint: () => accessLog.latestCheckpoint()?.note,
+    });
     federation = { host, roster, health };
   }
 
@@ -104,12 +121,14 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     db,
     logger,
     profiles,
+    accessLog,
     tokenise,
     federation,
     get url() {
       return url;
     },
     async start() {
+      await accessLog.start();
       server = createServer(handle);
       server.requestTimeout = 30_000;
       server.headersTimeout = 10_000;
@@ -141,6 +160,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
           s.closeAllConnections();
         });
       }
+      await accessLog.stop();
       await db.close();
       logger.info('node stopped');
     },

@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   ingest: () => import('./commands/ingest.ts'),
   roster: () => import('./commands/roster.ts'),
   federation: () => import('./commands/federation.ts'),
+  verify: () => import('./commands/verify.ts'),
 };
 
 function help(): string {

@@ -1,0 +1,210 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ed25519KeyPair, fromBase64, toBase64, verifyConsistency } from '../crypto/index.ts';
+import { silentLogger } from '../node/logger.ts';
+import { openDatabase, type RootDb } from '../storage/index.ts';
+import { type AccessLog, createAccessLog } from './log.ts';
+import { type AccessEvent, AccessLogUnavailableError } from './port.ts';
+import { verifyBundle, verifyCheckpointNote } from './verify.ts';
+
+const CLI = new URL('../node/cli/main.ts', import.meta.url).pathname;
+const WORKER = new URL('./append-worker.ts', import.meta.url).pathname;
+const A = '91350200776049653A';
+const B = '91110000600037341L';
+const keys = ed25519KeyPair();
+
+const event = (i: number, over: Partial<AccessEvent> = {}): AccessEvent => ({
+  time: new Date(Date.UTC(2026, 10, 1, 0, 0, i)).toISOString(),
+  actor: { node: i % 2 ? 'bank-a' : 'bank-b', principal: `officer-${i % 3}`, role: 'bank' },
+  action: 'PROFILE_READ',
+  decision: i % 5 === 0 ? 'DENY' : 'ALLOW',
+  purpose: 'loan-application',
+  scopes: ['registration', 'tax'],
+  subject: i % 2 ? A : B,
+  correlationId: `corr-${i}`,
+  ...over,
+});
+
+let open: Array<{ db: RootDb; log: AccessLog }> = [];
+async function fixture(location?: string) {
+  const dir = location ?? join(await mkdtemp(join(tmpdir(), 'log-')), 'db');
+  const db = await openDatabase(dir);
+  const log = createAccessLog(
+    { db, identitySeed: keys.seed, identityPublicKey: keys.publicKey, nodeId: 'xm-centre', logger: silentLogger() },
+    { checkpointIntervalMs: 100_000 },
+  );
+  await log.start();
+  open.push({ db, log });
+  return { db, log, dir };
+}
+afterEach(async () => {
+  for (const { db, log } of open) {
+    await log.stop().catch(() => undefined);
+    await db.close().catch(() => undefined);
+  }
+  open = [];
+});
+
+describe('signed access log', () => {
+  it('group-commits concurrent appends, signs checkpoints and proves inclusion and consistency', async () => {
+    const { log } = await fixture();
+    const receipts = await Promise.all(Array.from({ length: 300 }, (_, i) => log.append(event(i))));
+    expect(receipts.map((r) => r.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    const cp1 = (await log.checkpoint())!;
+    expect(verifyCheckpointNote(cp1.note, log.verifierKey)).toMatchObject({
+      size: 300,
+      origin: 'credit-data-space/xm-centre',
+    });
+    for (const i of [0, 1, 150, 299]) {
+      const b = await log.bundle(i);
+      expect(verifyBundle(b, log.verifierKey).index).toBe(i);
+    }
+    await Promise.all(Array.from({ length: 77 }, (_, i) => log.append(event(300 + i))));
+    const cp2 = (await log.checkpoint())!;
+    const proof = await log.consistencyProof(300, 377);
+    expect(
+      verifyConsistency(
+        300,
+        377,
+        fromBase64(cp1.root)!,
+        fromBase64(cp2.root)!,
+        proof.map((p) => fromBase64(p)!),
+      ),
+    ).toBe(true);
+    expect((await log.checkpoints()).map((c) => c.size)).toEqual([377, 300]);
+  });
+
+  it('keeps enterprises as commitments: each lists only its own entries, and erasure unlinks them', async () => {
+    const { log } = await fixture();
+    for (let i = 0; i < 20; i++) await log.append(event(i));
+    const mine = await log.entriesFor(A);
+    expect(mine).toHaveLength(10);
+    expect(mine.every((e) => e.opening?.uscc === A)).toBe(true);
+    const raw = JSON.stringify((await log.entry(1))!.entry);
+    expect(raw).not.toContain(A);
+    expect(await log.erase(A)).toBe(10);
+    expect(await log.entriesFor(A)).toEqual([]);
+    const b = await log.bundle(1);
+    expect(b.opening).toBeUndefined();
+    expect(verifyBundle(b, log.verifierKey).index).toBe(1);
+    expect(await log.entriesFor(B)).toHaveLength(10);
+  });
+
+  it('answers auditor queries by bank, purpose, decision and time range', async () => {
+    const { log } = await fixture();
+    for (let i = 0; i < 40; i++) await log.append(event(i, i >= 30 ? { purpose: 'post-loan-monitoring' } : {}));
+    const byBank = await log.query({ actorNode: 'bank-a' });
+    expect(byBank.entries).toHaveLength(20);
+    expect((await log.query({ purpose: 'post-loan-monitoring' })).entries).toHaveLength(10);
+    expect((await log.query({ decision: 'DENY' })).entries).toHaveLength(8);
+    const range = await log.query({ from: '2026-11-01T00:00:10.000Z', to: '2026-11-01T00:00:19.000Z' });
+    expect(range.entries.map((e) => e.index)).toEqual([19, 18, 17, 16, 15, 14, 13, 12, 11, 10]);
+  });
+
+  it('the CLI verifier accepts a bundle, and fails once the operator edits the stored entry by hand', async () => {
+    const { log, db } = await fixture();
+    for (let i = 0; i < 10; i++) await log.append(event(i));
+    await log.checkpoint();
+    const dir = await mkdtemp(join(tmpdir(), 'verify-'));
+    const file = join(dir, 'bundle.json');
+    await writeFile(file, JSON.stringify(await log.bundle(3)));
+    const ok = spawnSync(process.execPath, [CLI, 'verify', 'bundle', '--key', log.verifierKey, file], {
+      encoding: 'utf8',
+    });
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, index: 3, subject: A });
+
+    const sub = db.sublevel<string, string>('accesslog', { valueEncoding: 'utf8' });
+    const key = `e!${(3).toString(16).padStart(12, '0')}`;
+    await sub.put(key, (await sub.get(key))!.replace('"DENY"', '"ALLOW"').replace('"ALLOW"', '"DENY"'));
+    await writeFile(file, JSON.stringify(await log.bundle(3)));
+    const bad = spawnSync(process.execPath, [CLI, 'verify', 'bundle', '--key', log.verifierKey, file], {
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/inclusion proof: the entry is not in the checkpointed tree/);
+
+    const other = ed25519KeyPair();
+    const cpFile = join(dir, 'cp.txt');
+    await writeFile(cpFile, log.latestCheckpoint()!.note);
+    const vkey = log.verifierKey.replace(/\+[^+]+$/, `+${toBase64(new Uint8Array([1, ...other.publicKey]))}`);
+    const wrongKey = spawnSync(process.execPath, [CLI, 'verify', 'checkpoint', '--key', vkey, cpFile], {
+      encoding: 'utf8',
+    });
+    expect(wrongKey.status).toBe(1);
+  });
+
+  it('rejects tampered bundles with the reason', async () => {
+    const { log } = await fixture();
+    for (let i = 0; i < 9; i++) await log.append(event(i));
+    const b = await log.bundle(4);
+    const cases: Array<[unknown, RegExp]> = [
+      [{ ...b, proof: b.proof.slice(1) }, /inclusion proof/],
+      [{ ...b, proof: [...b.proof, b.proof[0]] }, /inclusion proof/],
+      [{ ...b, index: 5 }, /inclusion proof/],
+      [{ ...b, entry: b.entry.replace('corr-4', 'corr-5') }, /not in the checkpointed tree/],
+      [{ ...b, checkpoint: b.checkpoint.replace('\n9\n', '\n8\n') }, /checkpoint/],
+      [{ ...b, checkpoint: b.checkpoint.replace('\n\n', '\nextra\n\n') }, /checkpoint/],
+      [{ ...b, opening: { uscc: A, opening: b.opening!.opening } }, /opening/],
+      [{ ...b, proof: ['AAAA'] }, /not 32 bytes/],
+    ];
+    for (const [i, [input, reason]] of cases.entries())
+      expect(() => verifyBundle(input, log.verifierKey), `case ${i}`).toThrow(reason);
+  });
+
+  it('fails closed: an entry that cannot be written durably is refused', async () => {
+    const { log, db } = await fixture();
+    await log.append(event(1));
+    await db.close();
+    await expect(log.append(event(2))).rejects.toBeInstanceOf(AccessLogUnavailableError);
+  });
+
+  it('a log killed with SIGKILL during heavy appends loses no acknowledged entry and stays consistent', async () => {
+    const location = join(await mkdtemp(join(tmpdir(), 'log-kill-')), 'db');
+    const child = spawn(process.execPath, [WORKER, location, toBase64(keys.seed)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let acked = -1;
+    let buffered = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop()!;
+        for (const l of lines) acked = Math.max(acked, Number(l.slice(4)));
+        if (acked >= 3000) resolve();
+      });
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const db = await openDatabase(location);
+    const log = createAccessLog(
+      { db, identitySeed: keys.seed, identityPublicKey: keys.publicKey, nodeId: 'kill-test', logger: silentLogger() },
+      { checkpointIntervalMs: 100_000 },
+    );
+    open.push({ db, log });
+    await log.start();
+    expect(log.size()).toBeGreaterThan(acked);
+    const e = await log.entry(acked);
+    expect(e?.entry.correlationId).toMatch(/^c-\d+$/);
+    const cps = await log.checkpoints({ limit: 1000 });
+    expect(cps.length).toBeGreaterThan(1);
+    const latest = (await log.checkpoint())!;
+    for (const cp of cps) {
+      const proof = await log.consistencyProof(cp.size, latest.size);
+      const ok =
+        cp.size === 0 ||
+        verifyConsistency(
+          cp.size,
+          latest.size,
+          fromBase64(cp.root)!,
+          fromBase64(latest.root)!,
+          proof.map((p) => fromBase64(p)!),
+        );
+      expect(ok).toBe(true);
+    }
+  });
+});
