@@ -7,10 +7,21 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createHealthService, type HealthService } from '../federation/health.ts';
 import { type AccessLog, createAccessLog } from '../accesslog/log.ts';
+import {
+  type AccessService,
+  type ConsentService,
+  createAccessService,
+  createConsentService,
+  createTokenService,
+  localSectionSource,
+  type TokenService,
+} from '../authz/index.ts';
+import { fromBase64 } from '../crypto/index.ts';
+import { createHealthService, type HealthService } from '../federation/health.ts';
 import { createFederationHost, type FederationHost } from '../federation/host.ts';
 import { createRosterService, type RosterService } from '../federation/roster-service.ts';
+import { createGraphqlHandler } from '../graphql/server.ts';
 import { createProfileStore, type ProfileStore } from '../profiles/index.ts';
 import { openDatabase, type RootDb } from '../storage/index.ts';
 import type { NodeConfig } from './config.ts';
@@ -26,6 +37,9 @@ export interface CreditNode {
   readonly profiles: ProfileStore;
   /** The signed access log: every use of credit data is recorded here. */
   readonly accessLog: AccessLog;
+  readonly tokens: TokenService;
+  readonly consents: ConsentService;
+  readonly access: AccessService;
   /** Tokenises natural-person ID numbers with the node's commitment key. */
   tokenise(idNumber: string): string;
   /** Federation services, when the config names a roster. */
@@ -43,6 +57,8 @@ export interface CreateNodeOptions {
   passphrase?: string;
   /** Use an in-memory database (tests). */
   memory?: boolean;
+  /** Serve profiles without consent checks or logging: the benchmark baseline only. */
+  benchUnchecked?: boolean;
 }
 
 /** Creates a node: opens its database and keys; {@link CreditNode.start} starts serving. */
@@ -88,10 +104,52 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     federation = { host, roster, health };
   }
 
+  const tokens = createTokenService({
+    privateKeyPem: keys.apiPrivateKeyPem,
+    publicKeyPem: keys.apiPublicKeyPem,
+    issuer: `credit-node:${config.nodeId}`,
+    audience: config.api.audience ?? `credit-node:${config.nodeId}`,
+    ttlSeconds: config.api.tokenTtlSeconds,
+  });
+  const trustedIssuers = () => {
+    const out = new Map<string, Uint8Array>();
+    if (config.role === 'credit-centre' || config.role === 'city-peer') out.set(config.nodeId, keys.identity.publicKey);
+    for (const m of federation?.roster.current()?.roster.members ?? [])
+      if (m.role === 'credit-centre' || m.role === 'city-peer') out.set(m.nodeId, fromBase64(m.signingKey)!);
+    return out;
+  };
+  const consents = createConsentService({
+    db,
+    nodeId: config.nodeId,
+    identitySeed: keys.identity.seed,
+    trustedIssuers,
+    logger,
+  });
+  const access = createAccessService({
+    consents,
+    source: localSectionSource(profiles, config.nodeId),
+    log: accessLog,
+    nodeId: config.nodeId,
+    identitySeed: keys.identity.seed,
+    unchecked: options.benchUnchecked,
+  });
+  const graphql = createGraphqlHandler(
+    { access, consents, log: accessLog, tokens, logger },
+    { graphiql: config.api.graphiql },
+  );
+
   let server: Server | undefined;
   let url: string | undefined;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url?.startsWith('/graphql')) {
+      graphql(req, res).catch((err) => {
+        logger.error({ err: (err as Error).message }, 'graphql transport failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL' } }] }));
+      });
+      return;
+    }
     if (req.url === '/health' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
@@ -122,6 +180,9 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     logger,
     profiles,
     accessLog,
+    tokens,
+    consents,
+    access,
     tokenise,
     federation,
     get url() {

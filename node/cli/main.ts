@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   roster: () => import('./commands/roster.ts'),
   federation: () => import('./commands/federation.ts'),
   verify: () => import('./commands/verify.ts'),
+  token: () => import('./commands/token.ts'),
 };
 
 function help(): string {

@@ -1,0 +1,199 @@
+/** The GraphQL schema (SDL). Shape per DESIGN §10; every field is gated in its resolver. */
+export const typeDefs = /* GraphQL */ `
+  "Arbitrary JSON (fact payloads)."
+  scalar JSON
+
+  enum Role { BANK_OFFICER ENTERPRISE CENTRE_STAFF AUDITOR }
+  enum ConsentStatus { REQUESTED ACTIVE PAUSED REVOKED EXPIRED REJECTED }
+  enum Decision { ALLOW DENY }
+
+  type Principal { sub: String! role: Role! bank: String uscc: String }
+
+  type Purpose { id: ID! description: String! maxDays: Int! scopes: [String!]! maxRetentionDays: Int! }
+
+  "Registration section (登记注册): the legal person record."
+  type Registration {
+    uscc: String!
+    usccStatus: String!
+    name: String!
+    formerNames: [String!]!
+    orgType: String!
+    registrationRegion: String!
+    domicileRegion: String!
+    status: String!
+    establishedOn: String!
+    registeredCapitalWan: Float
+    industryCode: String
+    legalRepresentative: String
+    originNode: String!
+    updatedAt: String!
+  }
+
+  "One credit fact of the one table (一张表)."
+  type Fact {
+    id: ID!
+    subtype: String!
+    category: String!
+    polarity: String!
+    severity: String
+    legalDocumentRef: String
+    sourceUnit: String!
+    decisionDate: String!
+    publicFrom: String
+    publicUntil: String
+    usageRange: String!
+    status: String!
+    payload: JSON!
+    originNode: String!
+    version: Int!
+  }
+
+  type SectionSource { section: String! node: String }
+
+  "An enterprise profile: one field per section, each released only under a live consent."
+  type EnterpriseProfile {
+    uscc: String!
+    registration: Registration
+    tax: [Fact!]
+    socialInsurance: [Fact!]
+    housingFund: [Fact!]
+    utilities: [Fact!]
+    realEstate: [Fact!]
+    judicial: [Fact!]
+    penalties: [Fact!]
+    licences: [Fact!]
+    abnormalList: [Fact!]
+    seriousDishonesty: [Fact!]
+    honours: [Fact!]
+    commitments: [Fact!]
+    evaluation: [Fact!]
+    "Which node served each section."
+    servedBy: [SectionSource!]!
+    "Sections that could not be fetched (PEER_UNAVAILABLE)."
+    unavailable: [String!]!
+  }
+
+  type SectionCount { section: String! count: Int! }
+
+  "A credit report; document + signature can be archived and verified later."
+  type CreditReport {
+    reportId: ID!
+    generatedAt: String!
+    issuer: String!
+    uscc: String!
+    purpose: String!
+    sections: [String!]!
+    summary: [SectionCount!]!
+    profile: EnterpriseProfile!
+    document: String!
+    signature: String!
+    signedBy: String!
+  }
+
+  type Transition { to: ConsentStatus! at: String! by: String! role: String! node: String! reason: String }
+
+  type Consent {
+    id: ID!
+    enterprise: String!
+    grantee: String!
+    officer: String
+    scopes: [String!]!
+    purpose: String!
+    notBefore: String!
+    expiresAt: String!
+    maxUses: Int
+    uses: Int!
+    retentionDays: Int!
+    issuedAt: String!
+    status: ConsentStatus!
+    history: [Transition!]!
+    "The canonical body the enterprise signs (JSON)."
+    body: JSON!
+    signature: String
+    home: String!
+  }
+
+  type KeyBinding { uscc: String! publicKey: String! issuer: String! issuedAt: String! signature: String! }
+
+  type Checkpoint { size: Int! root: String! note: String! }
+
+  type AccessEntry {
+    index: Int!
+    leafHash: String!
+    time: String!
+    node: String!
+    principal: String!
+    role: String!
+    action: String!
+    decision: Decision!
+    reason: String
+    purpose: String
+    consentId: String
+    scopes: [String!]!
+    resultDigest: String
+    correlationId: String!
+    "The entry with its inclusion proof and signed checkpoint, for credit-node verify bundle."
+    bundle: JSON
+  }
+
+  type AccessLogInfo { origin: String! verifierKey: String! size: Int! latestCheckpoint: Checkpoint }
+
+  type AuditResult { entries: [AccessEntry!]! scanned: Int! truncated: Boolean! }
+
+  input AuditFilter {
+    bank: String
+    principal: String
+    purpose: String
+    action: String
+    decision: Decision
+    from: String
+    to: String
+    first: Int
+  }
+
+  input ConsentRequestInput {
+    enterprise: String!
+    scopes: [String!]!
+    purpose: String!
+    days: Int!
+    maxUses: Int
+    retentionDays: Int
+    officer: String
+  }
+
+  input SignedConsentInput { body: JSON! signature: String! }
+
+  type Query {
+    "The authenticated caller."
+    me: Principal!
+    purposes: [Purpose!]!
+    "A bank officer reads an enterprise profile for a stated purpose."
+    enterprise(uscc: String!, purpose: String!, consentId: ID): EnterpriseProfile
+    "Several enterprises in one request (batched reads)."
+    enterprises(usccs: [String!]!, purpose: String!): [EnterpriseProfile]!
+    creditReport(uscc: String!, purpose: String!, consentId: ID): CreditReport
+    consent(id: ID!): Consent
+    "An enterprise sees its own consents, a bank those granted to it, staff and auditors all."
+    consents(uscc: String, status: ConsentStatus, first: Int): [Consent!]!
+    keyBinding(uscc: String!): KeyBinding
+    accessLog: AccessLogInfo!
+    "An enterprise lists who used its data (with proofs)."
+    myAccessEntries(first: Int): [AccessEntry!]!
+    "An auditor lists entries by bank, purpose and time range."
+    auditEntries(filter: AuditFilter): AuditResult!
+    checkpoints(first: Int, beforeSize: Int): [Checkpoint!]!
+    consistencyProof(size1: Int!, size2: Int!): [String!]!
+    inclusionProof(index: Int!, size: Int!): [String!]!
+  }
+
+  type Mutation {
+    requestConsent(input: ConsentRequestInput!): Consent!
+    approveConsent(id: ID!, signature: String!): Consent!
+    rejectConsent(id: ID!, reason: String): Consent!
+    grantConsent(consent: SignedConsentInput!): Consent!
+    pauseConsent(id: ID!, reason: String): Consent!
+    resumeConsent(id: ID!, reason: String): Consent!
+    revokeConsent(id: ID!, reason: String): Consent!
+    registerEnterpriseKey(uscc: String!, publicKey: String!): KeyBinding!
+  }
+`;
