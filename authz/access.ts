@@ -4,6 +4,7 @@
  * data only once its log entry is durable (fail closed).
  */
 import { randomUUID } from 'node:crypto';
+import DataLoader from 'dataloader';
 import type { AccessLogPort } from '../accesslog/port.ts';
 import {
   canonicalJson,
@@ -48,13 +49,20 @@ export interface SectionSource {
   ): Promise<ProfileSections>;
 }
 
-/** A source reading this node's own store. */
+/**
+ * A source reading this node's own store. Registration records of concurrent reads are fetched
+ * in one batched `getMany` (DataLoader, no cache: revocations and updates apply at once).
+ */
 export function localSectionSource(profiles: ProfileStore, nodeId: string): SectionSource {
+  const registrations = new DataLoader<string, LegalPerson | undefined>((usccs) => profiles.getEnterprises(usccs), {
+    cache: false,
+    maxBatchSize: 500,
+  });
   return {
     async read(uscc, sections) {
       const out: ProfileSections = { uscc, facts: {}, servedBy: {}, unavailable: [] };
       if (sections.includes('registration')) {
-        out.registration = (await profiles.getEnterprise(uscc)) ?? null;
+        out.registration = (await registrations.load(uscc)) ?? null;
         out.servedBy.registration = nodeId;
       }
       const factSections = sections.filter((s): s is Exclude<Section, 'registration'> => s !== 'registration');

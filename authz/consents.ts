@@ -128,6 +128,10 @@ class Consents implements ConsentService {
   readonly #now: () => number;
   #listeners: Array<(r: ConsentRecord, t: Transition) => void> = [];
   #locks = new Map<string, Promise<unknown>>();
+  /** Records by id, and ids by grantee and enterprise: every change goes through #store, which keeps them current. */
+  #records = new Map<string, ConsentRecord>();
+  #byGrantee = new Map<string, string[]>();
+  static readonly CACHE_LIMIT = 100_000;
 
   constructor(components: ConsentServiceComponents) {
     this.#c = components;
@@ -195,7 +199,35 @@ class Consents implements ConsentService {
       ...extra.map((e) => ({ type: 'put' as const, ...e })),
     ];
     await this.#sub.batch(ops);
+    this.#cache(record);
     for (const l of this.#listeners) l(record, transition);
+  }
+
+  #cache(record: ConsentRecord) {
+    if (this.#records.size >= Consents.CACHE_LIMIT) {
+      this.#records.clear();
+      this.#byGrantee.clear();
+    }
+    this.#records.set(record.id, record);
+    const key = `${record.body.grantee.node}!${record.body.enterprise}`;
+    const ids = this.#byGrantee.get(key);
+    if (ids && !ids.includes(record.id)) ids.push(record.id);
+  }
+
+  /** Consents granted to a bank for one enterprise (cached index). */
+  async #forGrantee(bank: string, uscc: string): Promise<ConsentRecord[]> {
+    const key = `${bank}!${uscc}`;
+    let ids = this.#byGrantee.get(key);
+    if (!ids) {
+      ids = (await this.#byIndex(`g!${bank}!${uscc}!`, 200)).map((r) => r.id);
+      this.#byGrantee.set(key, ids);
+    }
+    const out: ConsentRecord[] = [];
+    for (const id of ids) {
+      const r = await this.get(id);
+      if (r) out.push(r);
+    }
+    return out;
   }
 
   async request(actor: Principal, input: ConsentRequestInput) {
@@ -321,7 +353,11 @@ class Consents implements ConsentService {
 
   async get(id: string) {
     if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
-    return (await this.#sub.get(`c!${id}`)) as ConsentRecord | undefined;
+    const cached = this.#records.get(id);
+    if (cached) return cached;
+    const r = (await this.#sub.get(`c!${id}`)) as ConsentRecord | undefined;
+    if (r) this.#records.set(id, r);
+    return r;
   }
 
   async #byIndex(prefix: string, limit: number) {
@@ -371,7 +407,7 @@ class Consents implements ConsentService {
       candidates = r && r.body.enterprise === req.uscc ? [r] : [];
       if (r && r.body.grantee.node !== p.bank)
         return { allowed: false, reason: 'OTHER_GRANTEE', missing: scopes, consentId: r.id };
-    } else candidates = await this.#byIndex(`g!${p.bank}!${req.uscc}!`, 200);
+    } else candidates = await this.#forGrantee(p.bank, req.uscc);
     const matching = candidates
       .map((r) => this.#withExpiry(r))
       .filter(
@@ -403,7 +439,8 @@ class Consents implements ConsentService {
         missing: missing.length > 0 ? missing : scopes,
       };
     }
-    if (req.consume === false) return { allowed: true, consent: covering };
+    // Uses are counted (atomically with the decision) only where the consent caps them.
+    if (req.consume === false || covering.body.maxUses === undefined) return { allowed: true, consent: covering };
     return this.#locked(covering.id, async () => {
       const fresh = this.#withExpiry(((await this.get(covering.id)) as ConsentRecord) ?? covering);
       if (fresh.status !== 'ACTIVE' || (fresh.body.maxUses !== undefined && fresh.uses >= fresh.body.maxUses))
@@ -414,6 +451,7 @@ class Consents implements ConsentService {
         };
       const next = { ...fresh, uses: fresh.uses + 1 };
       await this.#sub.put(`c!${next.id}`, next);
+      this.#records.set(next.id, next);
       return { allowed: true as const, consent: next };
     });
   }
