@@ -427,11 +427,12 @@ class Consents implements ConsentService {
     if (!covering) {
       const granted = new Set(live.flatMap((r) => r.body.scopes));
       const missing = scopes.filter((s) => !granted.has(s));
+      // The reason reflects the most recently issued consent the bank holds for this purpose.
+      const latest = [...matching]
+        .sort((a, b) => b.body.issuedAt.localeCompare(a.body.issuedAt))
+        .find((r) => r.status !== 'REQUESTED');
       const reason =
-        live.length > 0
-          ? 'SCOPE'
-          : (matching.map((r) => r.status).find((s) => s !== 'REQUESTED') ??
-            (matching.length > 0 ? 'NOT_ACTIVE' : 'NO_CONSENT'));
+        live.length > 0 ? 'SCOPE' : (latest?.status ?? (matching.length > 0 ? 'NOT_ACTIVE' : 'NO_CONSENT'));
       for (const r of matching) if (r.status === 'EXPIRED') await this.#markExpired(r.id);
       return {
         allowed: false,
