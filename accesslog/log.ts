@@ -7,6 +7,7 @@
  * - `n!<level><index>` → hash of each *perfect* subtree, written once when it completes, so a
  *   proof or a root costs O(log n) reads at any size
  * - `c!<size>` → the signed checkpoint (C2SP signed note) issued at that size
+ * - `k!<size>!<witness>` → a peer's cosignature line (c2sp.org/tlog-cosignature) on that checkpoint
  * Private store (sublevel `accesslog-private`), never part of the tree:
  * - `o!<index>` → the opening of the entry's subject commitment (USCC + random 32 bytes)
  * - `s!<uscc>!<index>` → index of an enterprise's entries; erasure deletes these and the openings
@@ -118,6 +119,10 @@ export interface AccessLog extends AccessLogPort {
   /** Signs a checkpoint now if entries arrived since the last one. */
   checkpoint(): Promise<SignedCheckpoint | undefined>;
   checkpoints(options?: { limit?: number; beforeSize?: number }): Promise<SignedCheckpoint[]>;
+  /** Stores a witness's cosignature line for the checkpoint at `size` (verified by the caller). */
+  addCosignature(size: number, witness: string, line: string): Promise<void>;
+  /** The latest checkpoint that carries cosignatures, as a note with the cosignature lines appended. */
+  cosignedCheckpoint(): Promise<(SignedCheckpoint & { witnesses: string[] }) | undefined>;
   entry(index: number): Promise<ListedEntry | undefined>;
   inclusionProof(index: number, size: number): Promise<string[]>;
   consistencyProof(size1: number, size2: number): Promise<string[]>;
@@ -441,6 +446,34 @@ class MerkleAccessLog implements AccessLog {
       checkpoint: cp.note,
       ...(opening ? { opening } : {}),
     };
+  }
+
+  async addCosignature(size: number, witness: string, line: string) {
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.#size)
+      throw new RangeError('no checkpoint of that size');
+    if (!/^— \S+ [A-Za-z0-9+/=]+\n$/.test(line)) throw new TypeError('malformed cosignature line');
+    await this.#sub.put(`k!${hex12(size)}!${witness}`, line, { valueEncoding: 'utf8' } as never);
+  }
+
+  async cosignedCheckpoint() {
+    for await (const key of this.#sub.keys({ gte: 'k!', lt: 'k"', reverse: true, limit: 1 })) {
+      const sizeHex = (key as string).slice(2, 14);
+      const note = (await this.#sub.get(`c!${sizeHex}`, { valueEncoding: 'utf8' } as never)) as string | undefined;
+      if (!note) return undefined;
+      const witnesses: string[] = [];
+      const lines: string[] = [];
+      for await (const [k, v] of this.#sub.iterator({
+        gte: `k!${sizeHex}!`,
+        lt: `k!${sizeHex}!\xff`,
+        valueEncoding: 'utf8',
+      } as never)) {
+        witnesses.push((k as string).slice(15));
+        lines.push(v as string);
+      }
+      const { checkpoint } = openCheckpoint(note, noteVerifier(this.origin, this.#c.identityPublicKey));
+      return { size: checkpoint.size, root: toBase64(checkpoint.root), note: note + lines.join(''), witnesses };
+    }
+    return undefined;
   }
 
   async erase(uscc: string) {

@@ -38,6 +38,8 @@ export interface ProfileSections {
   servedBy: Partial<Record<Section, string>>;
   /** Sections that could not be fetched (a peer was down). */
   unavailable: Section[];
+  /** False when the node that answered holds nothing about this enterprise. */
+  held?: boolean;
 }
 
 /** Where sections come from: this node's store, or (with federation) the nodes that hold them. */
@@ -45,7 +47,7 @@ export interface SectionSource {
   read(
     uscc: string,
     sections: readonly Section[],
-    ctx: { principal: Principal; purpose: string; consent: ConsentRecord; correlationId: string },
+    ctx: { principal: Principal; purpose: string; consent?: ConsentRecord; correlationId: string },
   ): Promise<ProfileSections>;
 }
 
@@ -61,13 +63,16 @@ export function localSectionSource(profiles: ProfileStore, nodeId: string): Sect
   return {
     async read(uscc, sections) {
       const out: ProfileSections = { uscc, facts: {}, servedBy: {}, unavailable: [] };
+      const registration = await registrations.load(uscc);
       if (sections.includes('registration')) {
-        out.registration = (await registrations.load(uscc)) ?? null;
+        out.registration = registration ?? null;
         out.servedBy.registration = nodeId;
       }
       const factSections = sections.filter((s): s is Exclude<Section, 'registration'> => s !== 'registration');
+      let found = 0;
       if (factSections.length > 0) {
         const facts = await profiles.getFacts(uscc, factSections);
+        found = facts.length;
         for (const s of factSections) {
           out.facts[s] = [];
           out.servedBy[s] = nodeId;
@@ -77,6 +82,8 @@ export function localSectionSource(profiles: ProfileStore, nodeId: string): Sect
           out.facts[FACT_SECTION[f.subtype]]?.push(f);
         }
       }
+      // A node holds an enterprise when it has its registration record or any fact about it.
+      out.held = registration !== undefined || found > 0;
       return out;
     },
   };
@@ -104,7 +111,8 @@ export interface SignedReport {
 
 /** The access service. */
 export interface AccessService {
-  readProfile(req: ProfileRequest): Promise<ProfileSections>;
+  /** Reads sections under consent; `source` overrides where they come from (federation handlers). */
+  readProfile(req: ProfileRequest, options?: { source?: SectionSource }): Promise<ProfileSections>;
   /** Several enterprises at once (batched reads); a denied one becomes an error in its slot. */
   readProfiles(reqs: ProfileRequest[]): Promise<Array<ProfileSections | Error>>;
   report(req: Omit<ProfileRequest, 'sections'>): Promise<{ report: Record<string, unknown>; signed: SignedReport }>;
@@ -119,6 +127,8 @@ export interface AccessServiceComponents {
   identitySeed: Uint8Array;
   /** Skip consent checks and logging (benchmark baseline only; never in a running node). */
   unchecked?: boolean;
+  /** This node holds no data: with no consent of its own, let the holders decide. */
+  delegate?: boolean;
 }
 
 /** Stable correlation id of a request: the caller's if well-formed, else a new one. */
@@ -186,9 +196,10 @@ class Access implements AccessService {
     };
   }
 
-  async readProfile(req: ProfileRequest): Promise<ProfileSections> {
+  async readProfile(req: ProfileRequest, options: { source?: SectionSource } = {}): Promise<ProfileSections> {
+    const source = options.source ?? this.#c.source;
     const uscc = this.#check(req);
-    if (this.#c.unchecked) return this.#c.source.read(uscc, req.sections, { ...req, consent: undefined as never });
+    if (this.#c.unchecked) return source.read(uscc, req.sections, req);
     const d = await this.#c.consents.decide({
       principal: req.principal,
       uscc,
@@ -196,7 +207,10 @@ class Access implements AccessService {
       purpose: req.purpose,
       consentId: req.consentId,
     });
-    if (!d.allowed) {
+    // A node that holds no data (a bank) lets the holders decide when it knows no consent of its
+    // own: the request is then refused, and logged, at the holding node as well as here.
+    const unknownHere = !d.allowed && d.reason === 'NO_CONSENT' && this.#c.delegate === true;
+    if (!d.allowed && !unknownHere) {
       await this.#c.log.append(
         this.#event(req, uscc, 'DENY', { reason: d.reason, ...(d.consentId ? { consentId: d.consentId } : {}) }),
       );
@@ -206,9 +220,22 @@ class Access implements AccessService {
         d.reason,
       );
     }
-    const data = await this.#c.source.read(uscc, req.sections, { ...req, consent: d.consent });
+    const consent = d.allowed ? d.consent : undefined;
+    let data: ProfileSections;
+    try {
+      data = await source.read(uscc, req.sections, { ...req, consent });
+    } catch (err) {
+      if (err instanceof ConsentRequiredError)
+        await this.#c.log.append(
+          this.#event(req, uscc, 'DENY', { reason: err.reason, ...(consent ? { consentId: consent.id } : {}) }),
+        );
+      throw err;
+    }
     await this.#c.log.append(
-      this.#event(req, uscc, 'ALLOW', { consentId: d.consent.id, resultDigest: resultDigest(data) }),
+      this.#event(req, uscc, 'ALLOW', {
+        ...(consent ? { consentId: consent.id } : {}),
+        resultDigest: resultDigest(data),
+      }),
     );
     return data;
   }

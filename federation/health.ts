@@ -18,6 +18,8 @@ export interface HealthReport {
   time: string;
   /** The node's latest signed checkpoint (C2SP signed note), if it keeps a log. */
   checkpoint?: string;
+  /** The latest checkpoint this node accepted of each peer's log (its witness view). */
+  views?: Record<string, { size: number; root: string; note: string }>;
 }
 
 /** What this node knows about one peer. */
@@ -42,8 +44,8 @@ export interface HealthService {
   peers(): PeerHealth[];
   /** Polls every member once now (used at start-up and in tests). */
   pollAll(): Promise<void>;
-  /** Called with each checkpoint a peer reports. */
-  onCheckpoint(listener: (nodeId: string, checkpoint: string) => void): void;
+  /** Called with each report a peer sends. */
+  onReport(listener: (nodeId: string, report: HealthReport) => void): void;
   /** Resolves when every member has answered at least once, or rejects after `timeoutMs`. */
   waitAllUp(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   start(): Promise<void>;
@@ -59,6 +61,8 @@ export interface HealthServiceComponents {
   role: string;
   /** The latest signed checkpoint of this node's log. */
   checkpoint?: () => string | undefined;
+  /** This node's witness view of its peers' logs. */
+  views?: () => HealthReport['views'];
 }
 
 /** Health service settings. */
@@ -75,7 +79,7 @@ class Health implements HealthService {
   readonly #timeout: number;
   readonly #log: Logger;
   #state = new Map<string, PeerHealth & { nextAt: number; failures: number }>();
-  #listeners: Array<(nodeId: string, checkpoint: string) => void> = [];
+  #listeners: Array<(nodeId: string, report: HealthReport) => void> = [];
   #timer: NodeJS.Timeout | undefined;
   #polling = false;
 
@@ -89,12 +93,14 @@ class Health implements HealthService {
 
   self(): HealthReport {
     const checkpoint = this.#c.checkpoint?.();
+    const views = this.#c.views?.();
     return {
       nodeId: this.#c.nodeId,
       role: this.#c.role,
       rosterVersion: this.#c.roster.current()?.roster.version ?? 0,
       time: new Date().toISOString(),
       ...(checkpoint ? { checkpoint } : {}),
+      ...(views ? { views } : {}),
     };
   }
 
@@ -110,7 +116,7 @@ class Health implements HealthService {
       });
   }
 
-  onCheckpoint(listener: (nodeId: string, checkpoint: string) => void) {
+  onReport(listener: (nodeId: string, report: HealthReport) => void) {
     this.#listeners.push(listener);
   }
 
@@ -134,7 +140,7 @@ class Health implements HealthService {
         nextAt: Date.now() + this.#interval,
         failures: 0,
       });
-      if (checkpoint) for (const l of this.#listeners) l(nodeId, checkpoint);
+      for (const l of this.#listeners) l(nodeId, r);
     } catch (err) {
       const failures = (prev?.failures ?? 0) + 1;
       if (prev?.up !== false) this.#log.warn({ peer: nodeId, code: (err as { code?: string }).code }, 'peer is down');

@@ -8,6 +8,7 @@ import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { z } from 'zod';
 import { canonicalBytes, type Ed25519Signer, ed25519Verify, fromBase64, toBase64 } from '../crypto/index.ts';
 import { CreditError } from '../model/errors.ts';
+import { SECTIONS } from '../model/types.ts';
 
 /** Roles a member may have (DESIGN §1). */
 export const MEMBER_ROLES = ['credit-centre', 'bank', 'easy-loan', 'city-peer', 'source'] as const;
@@ -27,6 +28,8 @@ export const RosterMemberSchema = z
     addresses: z.array(z.string().min(1).max(256)).max(16),
     /** Base64 Ed25519 identity key: signs checkpoints, bindings and reports; derives `peerId`. */
     signingKey: b64key,
+    /** Profile sections the member holds (data holders only); absent means every section. */
+    serves: z.array(z.enum(SECTIONS)).min(1).optional(),
     /** Base URL of the member's HTTP API, if it exposes one. */
     apiUrl: z.url().optional(),
     validFrom: isoTime,

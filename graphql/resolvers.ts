@@ -17,6 +17,7 @@ import {
   PURPOSES,
   UnauthenticatedError,
 } from '../authz/index.ts';
+import { CreditError } from '../model/errors.ts';
 import { SECTIONS, type Section, validateUscc } from '../model/index.ts';
 
 /** Per-request context. */
@@ -25,11 +26,37 @@ export interface Context {
   correlationId: string;
 }
 
+/** What the federation tells the API about itself. */
+export interface FederationInfo {
+  nodeId: string;
+  role: string;
+  rosterVersion: number;
+  members: Array<{
+    nodeId: string;
+    name: string;
+    role: string;
+    city?: string;
+    up: boolean;
+    lastSeen?: string;
+    rttMs?: number;
+    rosterVersion?: number;
+    checkpointSize?: number;
+  }>;
+  alarms: Array<{ kind: string; origin?: string; at?: string; detail: string }>;
+}
+
 /** Services the resolvers call. */
 export interface ResolverServices {
   access: AccessService;
   consents: ConsentService;
   log: AccessLog;
+  federation?: () => FederationInfo;
+}
+
+/** A section could not be fetched because the node holding it did not answer. */
+class SectionUnavailableError extends CreditError {
+  static override name = 'SectionUnavailableError';
+  override readonly code = 'PEER_UNAVAILABLE';
 }
 
 const ROLE_TO_GQL: Record<Principal['role'], string> = {
@@ -254,6 +281,16 @@ export function createResolvers(s: ResolverServices) {
         return s.log.inclusionProof(a.index, a.size);
       },
     },
+    EnterpriseProfile: Object.fromEntries(
+      SECTIONS.map((section) => [
+        section,
+        (parent: Record<string, unknown> & { unavailable?: string[] }) => {
+          if (parent.unavailable?.includes(section))
+            throw new SectionUnavailableError(`the node holding ${section} did not answer; try again later`);
+          return parent[section] ?? null;
+        },
+      ]),
+    ),
     Mutation: {
       requestConsent: async (_: unknown, a: { input: Parameters<ConsentService['request']>[1] }, ctx: Context) =>
         consentView(await s.consents.request(who(ctx, 'bank-officer'), a.input)),

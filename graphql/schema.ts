@@ -136,7 +136,32 @@ export const typeDefs = /* GraphQL */ `
     bundle: JSON
   }
 
-  type AccessLogInfo { origin: String! verifierKey: String! size: Int! latestCheckpoint: Checkpoint }
+  type CosignedCheckpoint { size: Int! root: String! note: String! witnesses: [String!]! }
+
+  type AccessLogInfo {
+    origin: String!
+    verifierKey: String!
+    size: Int!
+    latestCheckpoint: Checkpoint
+    "The latest checkpoint with its peers' cosignatures (c2sp.org/tlog-cosignature)."
+    cosigned: CosignedCheckpoint
+  }
+
+  type FederationMember {
+    nodeId: String!
+    name: String!
+    role: String!
+    city: String
+    up: Boolean!
+    lastSeen: String
+    rttMs: Float
+    rosterVersion: Int
+    checkpointSize: Int
+  }
+
+  type FederationAlarm { kind: String! origin: String at: String detail: String! }
+
+  type Federation { nodeId: String! role: String! rosterVersion: Int! members: [FederationMember!]! alarms: [FederationAlarm!]! }
 
   type AuditResult { entries: [AccessEntry!]! scanned: Int! truncated: Boolean! }
 
@@ -177,6 +202,8 @@ export const typeDefs = /* GraphQL */ `
     consents(uscc: String, status: ConsentStatus, first: Int): [Consent!]!
     keyBinding(uscc: String!): KeyBinding
     accessLog: AccessLogInfo!
+    "Federation members, their health, and alarms (split views, roster conflicts)."
+    federation: Federation
     "An enterprise lists who used its data (with proofs)."
     myAccessEntries(first: Int): [AccessEntry!]!
     "An auditor lists entries by bank, purpose and time range."

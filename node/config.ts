@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../model/errors.ts';
+import { SECTIONS } from '../model/types.ts';
 import { LOG_LEVELS } from './logger.ts';
 
 /** Roles a node can play (DESIGN §1). */
@@ -26,6 +27,8 @@ export const ConfigSchema = z
     name: z.string().min(1).max(200),
     role: z.enum(ROLES),
     city: z.enum(['XM', 'ZZ', 'QZ']).optional(),
+    /** Profile sections this node holds for the federation (a process-data source serves only some). */
+    serves: z.array(z.enum(SECTIONS)).min(1).optional(),
     dataDir: z.string().min(1),
     api: z
       .object({

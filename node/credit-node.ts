@@ -25,6 +25,7 @@ import { createGraphqlHandler } from '../graphql/server.ts';
 import { createProfileStore, type ProfileStore } from '../profiles/index.ts';
 import { openDatabase, type RootDb } from '../storage/index.ts';
 import type { NodeConfig } from './config.ts';
+import { type NodeFederation, wireFederation } from './federation-wiring.ts';
 import { KEY_FILE, loadOrCreateKeys, type NodeKeys } from './keystore.ts';
 import type { Logger } from './logger.ts';
 
@@ -43,7 +44,7 @@ export interface CreditNode {
   /** Tokenises natural-person ID numbers with the node's commitment key. */
   tokenise(idNumber: string): string;
   /** Federation services, when the config names a roster. */
-  readonly federation: { host: FederationHost; roster: RosterService; health: HealthService } | undefined;
+  readonly federation: NodeFederation | undefined;
   /** Base URL of the HTTP API once started. */
   readonly url: string | undefined;
   start(): Promise<void>;
@@ -83,27 +84,6 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
   const tokenise = (idNumber: string) =>
     createHmac('sha256', keys.commitmentKey).update('id-number\0').update(idNumber).digest('base64url');
 
-  let federation: CreditNode['federation'];
-  if (config.federation) {
-    const host = createFederationHost(
-      { identitySeed: keys.identity.seed, nodeId: config.nodeId, logger },
-      { listen: [...config.p2p.listen], announce: [...config.p2p.announce] },
-    );
-    const roster = createRosterService(
-      { host, db, trust: config.federation, logger, nodeId: config.nodeId },
-      { path: config.federation.roster },
-    );
-    const health = createHealthService({
-      host,
-      roster,
-      logger,
-      nodeId: config.nodeId,
-      role: config.role,
-      checkpoint: () => accessLog.latestCheckpoint()?.note,
-    });
-    federation = { host, roster, health };
-  }
-
   const tokens = createTokenService({
     privateKeyPem: keys.apiPrivateKeyPem,
     publicKeyPem: keys.apiPublicKeyPem,
@@ -125,16 +105,63 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     trustedIssuers,
     logger,
   });
-  const access = createAccessService({
+  const local = localSectionSource(profiles, config.nodeId);
+  let access: AccessService | undefined;
+  const federation = config.federation
+    ? wireFederation({
+        config: { ...config, federation: config.federation },
+        keys,
+        db,
+        logger,
+        accessLog,
+        consents,
+        access: () => access!,
+        local,
+      })
+    : undefined;
+  access = createAccessService({
     consents,
-    source: localSectionSource(profiles, config.nodeId),
+    source: federation?.source ?? local,
     log: accessLog,
     nodeId: config.nodeId,
     identitySeed: keys.identity.seed,
     unchecked: options.benchUnchecked,
+    delegate: !!federation && (config.role === 'bank' || config.role === 'easy-loan'),
   });
   const graphql = createGraphqlHandler(
-    { access, consents, log: accessLog, tokens, logger },
+    {
+      access,
+      consents,
+      log: accessLog,
+      tokens,
+      logger,
+      federation: federation
+        ? () => {
+            const peers = new Map(federation.health.peers().map((p) => [p.nodeId, p]));
+            return {
+              nodeId: config.nodeId,
+              role: config.role,
+              rosterVersion: federation.roster.current()?.roster.version ?? 0,
+              members: (federation.roster.current()?.roster.members ?? []).map((m) => {
+                const p = peers.get(m.nodeId);
+                const size = p?.checkpoint ? Number(p.checkpoint.split('\n')[1]) : undefined;
+                return {
+                  nodeId: m.nodeId,
+                  name: m.name,
+                  role: m.role,
+                  city: m.city,
+                  up: m.nodeId === config.nodeId || (p?.up ?? false),
+                  lastSeen: p?.lastSeen,
+                  rttMs: p?.rttMs,
+                  rosterVersion: p?.rosterVersion,
+                  checkpointSize: m.nodeId === config.nodeId ? accessLog.latestCheckpoint()?.size : size,
+                };
+              }),
+              alarms: federation.alarms() as Array<{ kind: string; detail: string }>,
+            };
+          }
+        : undefined,
+    },
     { graphiql: config.api.graphiql },
   );
 
@@ -162,7 +189,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
                 peerId: federation.host.peerId,
                 rosterVersion: federation.roster.current()?.roster.version ?? 0,
                 peers: federation.health.peers(),
-                alarms: federation.roster.alarms(),
+                alarms: federation.alarms(),
               }
             : {}),
         }),
@@ -200,19 +227,11 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       const addr = server.address() as AddressInfo;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       url = `http://${host}:${addr.port}`;
-      if (federation) {
-        await federation.host.start();
-        await federation.roster.start();
-        await federation.health.start();
-      }
+      await federation?.start();
       logger.info({ url, role: config.role }, 'node started');
     },
     async stop() {
-      if (federation) {
-        await federation.health.stop();
-        await federation.roster.stop();
-        await federation.host.stop();
-      }
+      await federation?.stop();
       if (server) {
         const s = server;
         server = undefined;

@@ -76,6 +76,7 @@ export async function prepareFederation(dir: string, options: PrepareOptions = {
         name: n.name,
         role: n.role,
         ...(n.city ? { city: n.city } : {}),
+        ...(n.serves ? { serves: n.serves } : {}),
         dataDir: '.',
         api: { host: '127.0.0.1', port: base + 2 * i, graphiql: true },
         p2p: { listen: [`/ip4/127.0.0.1/tcp/${base + 2 * i + 1}`] },

@@ -2,6 +2,7 @@
  * The demo federation (DESIGN §1): the Xiamen credit centre (federation authority), the
  * Zhangzhou and Quanzhou city peers, the Credit Easy-Loan platform and three banks.
  */
+import type { Section } from '../../model/index.ts';
 import type { Role } from '../../node/config.ts';
 
 /** One node of the demo federation. */
@@ -10,6 +11,8 @@ export interface DemoNode {
   name: string;
   role: Role;
   city?: 'XM' | 'ZZ' | 'QZ';
+  /** Sections a data holder serves (default: all). */
+  serves?: Section[];
 }
 
 /** Node id of the federation authority, which signs the roster. */
@@ -40,6 +43,7 @@ export const DEMO_NODES: readonly DemoNode[] = [
     name: 'Xiamen process-data source: tax, social insurance, housing fund, utilities (过程数据源)',
     role: 'source',
     city: 'XM',
+    serves: ['tax', 'socialInsurance', 'housingFund', 'utilities', 'realEstate'],
   },
   { nodeId: 'easy-loan', name: 'Xiamen Credit Easy-Loan Platform (信易贷平台)', role: 'easy-loan', city: 'XM' },
   { nodeId: 'bank-a', name: 'Bank A (Xiamen branch)', role: 'bank', city: 'XM' },

@@ -70,6 +70,7 @@ export async function memberFromNodeDir(dir: string, validDays: number, addresse
     name: config.name,
     role: config.role,
     ...(config.city ? { city: config.city } : {}),
+    ...(config.serves ? { serves: [...config.serves] } : {}),
     peerId,
     addresses: (addresses?.length ? addresses : fixed).map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${peerId}`)),
     signingKey: toBase64(keys.identity.publicKey),

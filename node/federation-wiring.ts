@@ -1,0 +1,120 @@
+/**
+ * Wires the federation subsystems of one node: host, roster, health, consent propagation,
+ * section fetching and checkpoint witnessing, and starts and stops them in order.
+ */
+import type { AccessLog } from '../accesslog/log.ts';
+import type { AccessService, ConsentService, SectionSource } from '../authz/index.ts';
+import { fromBase64 } from '../crypto/index.ts';
+import { type ConsentSync, createConsentSync } from '../federation/consent-sync.ts';
+import { createHealthService, type HealthService } from '../federation/health.ts';
+import { createFederationHost, type FederationHost } from '../federation/host.ts';
+import { createRosterService, type RosterService } from '../federation/roster-service.ts';
+import { createSectionFetching } from '../federation/sections.ts';
+import { createWitness, type Witness } from '../federation/witness.ts';
+import type { RootDb } from '../storage/index.ts';
+import type { NodeConfig } from './config.ts';
+import type { NodeKeys } from './keystore.ts';
+import type { Logger } from './logger.ts';
+
+/** The federation side of a node. */
+export interface NodeFederation {
+  host: FederationHost;
+  roster: RosterService;
+  health: HealthService;
+  witness: Witness;
+  consentSync: ConsentSync;
+  /** Reads sections from whichever nodes hold them. */
+  source: SectionSource;
+  /** Roster and witness alarms. */
+  alarms(): unknown[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** What the federation wiring needs from the node. */
+export interface FederationWiringComponents {
+  config: NodeConfig & { federation: NonNullable<NodeConfig['federation']> };
+  keys: NodeKeys;
+  db: RootDb;
+  logger: Logger;
+  accessLog: AccessLog;
+  consents: ConsentService;
+  /** The access service; resolved lazily because it reads through this federation's source. */
+  access: () => AccessService;
+  local: SectionSource;
+}
+
+/** Creates the federation side of a node. */
+export function wireFederation(c: FederationWiringComponents): NodeFederation {
+  const { config, keys, db, logger } = c;
+  const host = createFederationHost(
+    { identitySeed: keys.identity.seed, nodeId: config.nodeId, logger },
+    { listen: [...config.p2p.listen], announce: [...config.p2p.announce] },
+  );
+  const roster = createRosterService(
+    { host, db, trust: config.federation, logger, nodeId: config.nodeId },
+    { path: config.federation.roster },
+  );
+  const peerKey = (nodeId: string) => {
+    if (nodeId === config.nodeId) return keys.identity.publicKey;
+    const m = roster.current()?.roster.members.find((x) => x.nodeId === nodeId);
+    return m ? fromBase64(m.signingKey) : undefined;
+  };
+  const witness = createWitness({
+    host,
+    db,
+    log: c.accessLog,
+    nodeId: config.nodeId,
+    identitySeed: keys.identity.seed,
+    logger,
+    peerKey,
+  });
+  const health = createHealthService({
+    host,
+    roster,
+    logger,
+    nodeId: config.nodeId,
+    role: config.role,
+    checkpoint: () => c.accessLog.latestCheckpoint()?.note,
+    views: () => witness.views(),
+  });
+  health.onReport((nodeId, report) => {
+    if (typeof report.checkpoint === 'string') void witness.observe(nodeId, report.checkpoint);
+    if (report.views && typeof report.views === 'object') void witness.compare(nodeId, report.views);
+  });
+  const consentSync = createConsentSync({ host, consents: c.consents, nodeId: config.nodeId, logger });
+  const sections = createSectionFetching({
+    host,
+    get access() {
+      return c.access();
+    },
+    consents: c.consents,
+    local: c.local,
+    nodeId: config.nodeId,
+    role: config.role,
+    logger,
+  });
+  return {
+    host,
+    roster,
+    health,
+    witness,
+    consentSync,
+    source: sections.source,
+    alarms: () => [...roster.alarms().map((detail) => ({ kind: 'ROSTER_CONFLICT', detail })), ...witness.alarms()],
+    async start() {
+      await host.start();
+      await roster.start();
+      await witness.start();
+      await sections.register();
+      await consentSync.register();
+      await witness.register();
+      await health.start();
+    },
+    async stop() {
+      await health.stop();
+      await roster.stop();
+      await host.stop();
+    },
+  };
+}
