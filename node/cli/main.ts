@@ -7,6 +7,7 @@ import { CreditError } from '../../model/errors.ts';
 import { type Command, UsageError } from './args.ts';
 
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
+  demo: () => import('./commands/demo.ts'),
   init: () => import('./commands/init.ts'),
   start: () => import('./commands/start.ts'),
   gen: () => import('./commands/gen.ts'),

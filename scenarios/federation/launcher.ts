@@ -9,14 +9,20 @@
  * - `federation.json`: the running processes (pid, API URL), while up
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { createIngester, openSource } from '../../connectors/index.ts';
 import { ed25519Signer, toBase64 } from '../../crypto/index.ts';
 import { type SignedRoster, signRoster } from '../../federation/roster.ts';
 import { memberFromNodeDir } from '../../node/cli/commands/roster.ts';
 import { KEY_FILE, loadOrCreateKeys } from '../../node/keystore.ts';
+import { silentLogger } from '../../node/logger.ts';
+import { createProfileStore } from '../../profiles/index.ts';
+import { openDatabase } from '../../storage/index.ts';
+import { generate } from '../gen/generate.ts';
 import { AUTHORITY_NODE, DEFAULT_BASE_PORT, DEMO_NODES, type DemoNode } from './topology.ts';
 
 /** Path of the CLI entry point, for spawning nodes. */
@@ -41,6 +47,45 @@ export interface PrepareOptions {
   basePort?: number;
   nodes?: readonly DemoNode[];
   logLevel?: string;
+  /** Generate and ingest demo data of this many enterprises on first use (0: no data). */
+  enterprises?: number;
+  seed?: string;
+}
+
+/** Which generated files each demo node ingests (see scenarios/gen/generate.ts for the layout). */
+export function dataFor(nodeId: string): string[] {
+  if (nodeId.startsWith('bank-')) return [`banks/${nodeId}/loans.ndjson`];
+  if (nodeId === 'xm-data') return ['xm-data/facts.ndjson'];
+  if (nodeId.endsWith('-centre')) return [`${nodeId}/enterprises.ndjson`, `${nodeId}/facts.ndjson`];
+  return [];
+}
+
+/** Generates demo data into `dir/data` (if absent) and ingests each node's share. */
+async function loadData(dir: string, nodes: readonly DemoNode[], enterprises: number, seed: string) {
+  const data = join(dir, 'data');
+  if (!(await exists(join(data, 'manifest.json')))) await generate({ enterprises, seed, out: data });
+  for (const n of nodes) {
+    const files = dataFor(n.nodeId).map((f) => join(data, f));
+    const present = [];
+    for (const f of files) if (await exists(f)) present.push(f);
+    if (present.length === 0) continue;
+    const home = nodeDir(dir, n.nodeId);
+    const keys = await loadOrCreateKeys(join(home, KEY_FILE));
+    const db = await openDatabase(join(home, 'db'));
+    try {
+      const tokenise = (id: string) =>
+        createHmac('sha256', keys.commitmentKey).update('id-number\0').update(id).digest('base64url');
+      await createIngester({
+        db,
+        profiles: createProfileStore({ db }),
+        tokenise,
+        originNode: n.nodeId,
+        logger: silentLogger(),
+      }).run(present.map((f) => openSource(f)));
+    } finally {
+      await db.close();
+    }
+  }
 }
 
 const exists = (p: string) =>
@@ -94,6 +139,7 @@ export async function prepareFederation(dir: string, options: PrepareOptions = {
     const text = `${JSON.stringify(roster, null, 2)}\n`;
     await writeFile(join(dir, 'roster.json'), text);
     for (const n of nodes) await writeFile(join(nodeDir(dir, n.nodeId), 'roster.json'), text);
+    if ((options.enterprises ?? 0) > 0) await loadData(dir, nodes, options.enterprises!, options.seed ?? 'demo');
   }
   const roster = JSON.parse(await readFile(join(dir, 'roster.json'), 'utf8')) as SignedRoster;
   return { dir, fresh, roster };

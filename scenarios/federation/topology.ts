@@ -25,6 +25,18 @@ export const DEMO_NODES: readonly DemoNode[] = [
     name: 'Xiamen Public Credit Information Centre (厦门市公共信用信息中心)',
     role: 'credit-centre',
     city: 'XM',
+    // Results are centralised here; Xiamen's process data stays with its source (xm-data).
+    serves: [
+      'registration',
+      'judicial',
+      'penalties',
+      'licences',
+      'abnormalList',
+      'seriousDishonesty',
+      'honours',
+      'commitments',
+      'evaluation',
+    ],
   },
   {
     nodeId: 'zz-centre',
