@@ -95,7 +95,8 @@ export async function runStory(dir: string, say: (line: string) => void): Promis
     enterprise,
   );
   check(!granted.errors, `grant failed: ${granted.errors?.[0]?.message}`);
-  const consentId = (granted.data?.grantConsent as { id: string }).id;
+  const consentId = (granted.data?.grantConsent as { id: string } | undefined)?.id ?? '';
+  check(consentId, 'the grant returned no consent id');
   await waitFor('the consent to reach bank-a', async () => {
     const r = await node('bank-a').gql(`query($id: ID!) { consent(id: $id) { status } }`, { id: consentId }, officerA);
     return (r.data?.consent as { status?: string } | null)?.status === 'ACTIVE';
@@ -125,7 +126,7 @@ export async function runStory(dir: string, say: (line: string) => void): Promis
   const refused = await node('bank-b').gql(PROFILE, { u: uscc }, officerB);
   check(errorCode(refused) === 'CONSENT_REQUIRED' && !refused.data?.enterprise, 'bank-b was not refused');
   say(
-    `   refused with CONSENT_REQUIRED (missing ${(refused.errors?.[0]?.extensions?.missing as string[]).join(', ')}), logged at bank-b and at the holding node.`,
+    `   refused with CONSENT_REQUIRED (missing ${((refused.errors?.[0]?.extensions?.missing as string[] | undefined) ?? []).join(', ')}), logged at bank-b and at the holding node.`,
   );
 
   say(
@@ -138,7 +139,7 @@ export async function runStory(dir: string, say: (line: string) => void): Promis
   );
   check(!entries.errors, `listing failed: ${entries.errors?.[0]?.message}`);
   const list = entries.data?.myAccessEntries as Array<{ decision: string; principal: string; bundle: unknown }>;
-  const vkey = (entries.data?.accessLog as { verifierKey: string }).verifierKey;
+  const vkey = (entries.data?.accessLog as { verifierKey: string } | undefined)?.verifierKey ?? '';
   const allow = list.find((e) => e.decision === 'ALLOW' && e.principal === 'bank-a/officer-a1');
   const deny = list.find((e) => e.decision === 'DENY' && e.principal === 'bank-b/officer-b1');
   check(allow && deny, 'the enterprise does not see both accesses');
