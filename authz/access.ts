@@ -112,7 +112,12 @@ export interface SignedReport {
 /** The access service. */
 export interface AccessService {
   /** Reads sections under consent; `source` overrides where they come from (federation handlers). */
-  readProfile(req: ProfileRequest, options?: { source?: SectionSource }): Promise<ProfileSections>;
+  /**
+   * Reads sections under consent. `source` overrides where they come from (federation handlers);
+   * `delegate` (default: the node's setting, and never with an explicit source) lets the holders
+   * decide when this node knows no consent at all.
+   */
+  readProfile(req: ProfileRequest, options?: { source?: SectionSource; delegate?: boolean }): Promise<ProfileSections>;
   /** Several enterprises at once (batched reads); a denied one becomes an error in its slot. */
   readProfiles(reqs: ProfileRequest[]): Promise<Array<ProfileSections | Error>>;
   report(req: Omit<ProfileRequest, 'sections'>): Promise<{ report: Record<string, unknown>; signed: SignedReport }>;
@@ -127,7 +132,7 @@ export interface AccessServiceComponents {
   identitySeed: Uint8Array;
   /** Skip consent checks and logging (benchmark baseline only; never in a running node). */
   unchecked?: boolean;
-  /** This node holds no data: with no consent of its own, let the holders decide. */
+  /** With no consent known here, forward to the holders and let them decide (federated nodes). */
   delegate?: boolean;
 }
 
@@ -196,7 +201,10 @@ class Access implements AccessService {
     };
   }
 
-  async readProfile(req: ProfileRequest, options: { source?: SectionSource } = {}): Promise<ProfileSections> {
+  async readProfile(
+    req: ProfileRequest,
+    options: { source?: SectionSource; delegate?: boolean } = {},
+  ): Promise<ProfileSections> {
     const source = options.source ?? this.#c.source;
     const uscc = this.#check(req);
     if (this.#c.unchecked) return source.read(uscc, req.sections, req);
@@ -207,9 +215,10 @@ class Access implements AccessService {
       purpose: req.purpose,
       consentId: req.consentId,
     });
-    // A node that holds no data (a bank) lets the holders decide when it knows no consent of its
-    // own: the request is then refused, and logged, at the holding node as well as here.
-    const unknownHere = !d.allowed && d.reason === 'NO_CONSENT' && this.#c.delegate === true;
+    // A node that knows no consent at all for this bank and enterprise lets the holders decide:
+    // the request is then refused, and logged, at the holding node as well as here.
+    const delegate = options.delegate ?? (options.source === undefined && this.#c.delegate === true);
+    const unknownHere = !d.allowed && d.reason === 'NO_CONSENT' && delegate;
     if (!d.allowed && !unknownHere) {
       await this.#c.log.append(
         this.#event(req, uscc, 'DENY', { reason: d.reason, ...(d.consentId ? { consentId: d.consentId } : {}) }),

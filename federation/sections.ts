@@ -126,6 +126,9 @@ export function createSectionFetching(c: SectionsComponents) {
       const mine = sections.filter((s) => !self || serves(self).includes(s));
       if (mine.length > 0) {
         const own = await c.local.read(uscc, mine, ctx);
+        // Without a consent known here, this node's own data is refused (and the refusal logged here).
+        if (own.held && !ctx.consent)
+          throw new ConsentRequiredError(`no live consent covers ${mine.join(', ')}`, mine, 'NO_CONSENT');
         if (own.held) merge(out, own, mine);
       }
       const rest = sections.filter((s) => !out.servedBy[s]);
@@ -189,7 +192,8 @@ export function createSectionFetching(c: SectionsComponents) {
               consentId: req.consentId,
               correlationId: req.correlationId,
             },
-            { source: req.local ? c.local : federated },
+            // A sub-request reads only this node's data and never delegates; a gateway request may.
+            req.local ? { source: c.local, delegate: false } : { source: federated, delegate: true },
           );
         } catch (err) {
           if (err instanceof ConsentRequiredError)

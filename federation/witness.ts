@@ -82,6 +82,8 @@ class WitnessImpl implements Witness {
   #seen = new Map<string, Seen>();
   #alarms: WitnessAlarm[] = [];
   #queue = new Map<string, Promise<void>>();
+  /** Size of the last cosignature each peer has received from us. */
+  #delivered = new Map<string, number>();
 
   constructor(c: WitnessComponents) {
     this.#c = c;
@@ -207,7 +209,9 @@ class WitnessImpl implements Witness {
       if (origin === fromNode || typeof view?.note !== 'string') continue;
       const mine = origin === this.#c.nodeId ? this.#c.log.latestCheckpoint() : this.#seen.get(origin);
       if (!mine || mine.size !== view.size || mine.root === view.root) {
-        if (origin !== this.#c.nodeId) await this.observe(origin, view.note);
+        // Only a copy that the origin really signed is worth checking; a relayed forgery proves nothing.
+        const v = this.#verifier(origin);
+        if (origin !== this.#c.nodeId && v && this.#signedBy(view.note, v)) await this.observe(origin, view.note);
         continue;
       }
       // Same size, different root: check the other witness's copy is really signed by the origin.
@@ -226,6 +230,15 @@ class WitnessImpl implements Witness {
       } catch {
         // A forged copy from the other witness proves nothing about the origin.
       }
+    }
+  }
+
+  #signedBy(note: string, v: NoteVerifier): boolean {
+    try {
+      openCheckpoint(note, v);
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -238,14 +238,19 @@ export function createResolvers(s: ResolverServices) {
         const b = await s.consents.bindingFor(validateUscc(a.uscc).code);
         return b ? bindingView(b) : null;
       },
-      accessLog: (_: unknown, __: unknown, ctx: Context) => {
+      accessLog: async (_: unknown, __: unknown, ctx: Context) => {
         who(ctx);
         return {
           origin: s.log.origin,
           verifierKey: s.log.verifierKey,
           size: s.log.size(),
           latestCheckpoint: s.log.latestCheckpoint() ?? null,
+          cosigned: (await s.log.cosignedCheckpoint()) ?? null,
         };
+      },
+      federation: (_: unknown, __: unknown, ctx: Context) => {
+        who(ctx);
+        return s.federation?.() ?? null;
       },
       myAccessEntries: async (_: unknown, a: { first?: number }, ctx: Context) => {
         const p = who(ctx, 'enterprise');

@@ -45,17 +45,18 @@ function maskError(error: unknown): Error {
     path: e.path,
     extensions: { code, ...extra },
   });
+  // Expected domain errors keep their GraphQL error (so the server does not log them as failures)
+  // with a stable code added.
+  const tag = (code: string, extra: Record<string, unknown> = {}) => {
+    if (!isGql(e)) return new GraphQLError((original as Error).message, opts(code, extra));
+    Object.assign(e.extensions as Record<string, unknown>, { code, ...extra });
+    return e;
+  };
   if (original instanceof ConsentRequiredError)
-    return new GraphQLError(
-      original.message,
-      opts(original.code, { missing: original.missing, reason: original.reason }),
-    );
+    return tag(original.code, { missing: original.missing, reason: original.reason });
   if (original instanceof InvalidInputError)
-    return new GraphQLError(
-      original.message,
-      opts(original.code, original.details.length ? { details: original.details } : {}),
-    );
-  if (original instanceof CreditError) return new GraphQLError(original.message, opts(original.code));
+    return tag(original.code, original.details.length ? { details: original.details } : {});
+  if (original instanceof CreditError) return tag(original.code);
   if (isGql(e) && (!original || isGql(original))) {
     if (e.extensions?.code) return e;
     return new GraphQLError(e.message, {

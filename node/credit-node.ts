@@ -126,7 +126,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     nodeId: config.nodeId,
     identitySeed: keys.identity.seed,
     unchecked: options.benchUnchecked,
-    delegate: !!federation && (config.role === 'bank' || config.role === 'easy-loan'),
+    delegate: !!federation,
   });
   const graphql = createGraphqlHandler(
     {

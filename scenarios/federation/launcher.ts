@@ -237,6 +237,26 @@ export async function waitHealthy(nodes: RunningNode[], timeoutMs: number, signa
   }
 }
 
+/** Starts one node of a running federation again (after it died), recording its new process. */
+export async function restartNode(dir: string, nodeId: string): Promise<RunningNode> {
+  dir = resolve(dir);
+  const statePath = join(dir, 'federation.json');
+  const state = JSON.parse(await readFile(statePath, 'utf8')) as FederationState;
+  const entry = state.nodes.find((n) => n.nodeId === nodeId);
+  if (!entry) throw new Error(`no node ${nodeId} in this federation`);
+  if (alive(entry.pid)) throw new Error(`node ${nodeId} is still running`);
+  const log = openSync(join(dir, 'logs', `${nodeId}.log`), 'a');
+  const child = spawn(process.execPath, [CLI, 'start', '--config', join(nodeDir(dir, nodeId), 'config.json')], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  child.unref();
+  entry.pid = child.pid!;
+  await writeFile(statePath, `${JSON.stringify(state, null, 2)}\n`);
+  return entry;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signConsent } from '../../authz/index.ts';
+import { ed25519KeyPair, fromBase64, toBase64, toBase64Url } from '../../crypto/index.ts';
+import { HEALTH_PROTOCOL } from '../../federation/health.ts';
+import { createFederationHost, PeerUnavailableError } from '../../federation/host.ts';
+import { peerIdOfKey, type SignedRoster } from '../../federation/roster.ts';
+import { SECTIONS_PROTOCOL } from '../../federation/sections.ts';
+import { silentLogger } from '../../node/logger.ts';
+import {
+  type FederationState,
+  prepareFederation,
+  restartNode,
+  startFederation,
+  stopFederation,
+} from '../federation/launcher.ts';
+import { DEMO_NODES } from '../federation/topology.ts';
+import { federationClients } from './client.ts';
+import { runStory } from './story.ts';
+
+const auditor = { sub: 'regulator-1', role: 'auditor' as const };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+async function waitFor(fn: () => Promise<boolean>, ms = 30_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return true;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return false;
+}
+
+describe('the federation across real processes on loopback', () => {
+  let dir = '';
+  let state: FederationState;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fed-story-'));
+    await prepareFederation(dir, {
+      basePort: 21_000 + Math.floor(Math.random() * 20_000),
+      enterprises: 300,
+      logLevel: 'warn',
+    });
+    state = (await startFederation(dir, { detached: true, timeoutMs: 90_000 })).state;
+  }, 180_000);
+
+  afterAll(async () => {
+    if (dir) await stopFederation(dir);
+  });
+
+  it('runs the demo story: consent across two holders, refusal, verified proofs, revocation at every node', async () => {
+    const lines: string[] = [];
+    const result = await runStory(dir, (l) => lines.push(l));
+    expect(result.servedBy).toEqual({ registration: 'xm-centre', tax: 'xm-data' });
+    expect(result.bundles).toHaveLength(2);
+  }, 120_000);
+
+  it('a bank obtains sections held by a city peer (Zhangzhou) under a consent granted there; without it the peer refuses and logs', async () => {
+    const clients = await federationClients(dir);
+    const manifest = JSON.parse(await readFile(join(dir, 'data/manifest.json'), 'utf8'));
+    const uscc = manifest.samples['zz-centre'][0] as string;
+    const key = (await readFile(join(dir, 'data/keys/enterprises.ndjson'), 'utf8'))
+      .split('\n')
+      .map((l) => (l ? JSON.parse(l) : undefined))
+      .find((k) => k?.uscc === uscc);
+    const zz = clients.get('zz-centre')!;
+    const enterprise = { sub: 'rep-zz', role: 'enterprise' as const, uscc };
+    const q = `query($u: String!) { enterprise(uscc: $u, purpose: "loan-application") { registration { uscc domicileRegion } evaluation { payload } servedBy { section node } } }`;
+    const officer = { sub: 'officer-c1', role: 'bank-officer' as const, bank: 'bank-c' };
+    const before = await clients.get('bank-c')!.gql(q, { u: uscc }, officer);
+    expect(before.errors?.[0]?.extensions?.code).toBe('CONSENT_REQUIRED');
+    const zzLog = await zz.gql(
+      `{ auditEntries(filter: { decision: DENY }) { entries { principal node } } }`,
+      {},
+      auditor,
+    );
+    expect(
+      (zzLog.data?.auditEntries as { entries: Array<{ principal: string; node: string }> }).entries,
+    ).toContainEqual({ principal: 'bank-c/officer-c1', node: 'zz-centre' });
+
+    await zz.gql(
+      `mutation($u: String!, $k: String!) { registerEnterpriseKey(uscc: $u, publicKey: $k) { uscc } }`,
+      { u: uscc, k: key.publicKey },
+      { sub: 'staff-zz', role: 'centre-staff' },
+    );
+    const now = Date.now();
+    const consent = signConsent(
+      {
+        v: 1,
+        enterprise: uscc,
+        grantee: { node: 'bank-c' },
+        scopes: ['registration', 'evaluation'],
+        purpose: 'loan-application',
+        notBefore: new Date(now - 1000).toISOString(),
+        expiresAt: new Date(now + 86_400_000).toISOString(),
+        retentionDays: 30,
+        issuedAt: new Date(now).toISOString(),
+        nonce: toBase64Url(new Uint8Array(randomBytes(18))),
+      },
+      fromBase64(key.seed)!,
+    );
+    const g = await zz.gql(
+      `mutation($c: SignedConsentInput!) { grantConsent(consent: $c) { id } }`,
+      { c: consent },
+      enterprise,
+    );
+    expect(g.errors).toBeUndefined();
+    let started = 0;
+    let rtt = 0;
+    const got = await waitFor(async () => {
+      started = performance.now();
+      const r = await clients.get('bank-c')!.gql(q, { u: uscc }, officer);
+      rtt = performance.now() - started;
+      return !r.errors && (r.data?.enterprise as { registration: { uscc: string } })?.registration?.uscc === uscc;
+    });
+    expect(got).toBe(true);
+    const r = await clients.get('bank-c')!.gql(q, { u: uscc }, officer);
+    const e = r.data?.enterprise as { servedBy: Array<{ section: string; node: string }> };
+    expect(e.servedBy).toEqual([
+      { section: 'registration', node: 'zz-centre' },
+      { section: 'evaluation', node: 'zz-centre' },
+    ]);
+    expect(rtt).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("co-signs every node's checkpoints by at least two peers", async () => {
+    const clients = await federationClients(dir);
+    const ok = await waitFor(async () => {
+      for (const c of clients.values()) {
+        const r = await c.gql(`{ accessLog { cosigned { size witnesses } } }`, {}, auditor);
+        const w = (r.data?.accessLog as { cosigned?: { witnesses: string[] } | null })?.cosigned?.witnesses ?? [];
+        if (w.length < 2) return false;
+      }
+      return true;
+    }, 45_000);
+    expect(ok).toBe(true);
+    const fed = await clients
+      .get('xm-centre')!
+      .gql(`{ federation { rosterVersion members { nodeId up } alarms { kind } } }`, {}, auditor);
+    const f = fed.data?.federation as { members: Array<{ up: boolean }>; alarms: unknown[] };
+    expect(f.members).toHaveLength(DEMO_NODES.length);
+    expect(f.members.every((m) => m.up)).toBe(true);
+    expect(f.alarms).toEqual([]);
+  }, 60_000);
+
+  it('a node outside the roster cannot open any protocol', async () => {
+    const roster = JSON.parse(await readFile(join(dir, 'roster.json'), 'utf8')) as SignedRoster;
+    const outsider = ed25519KeyPair();
+    const host = createFederationHost({ identitySeed: outsider.seed, nodeId: 'outsider', logger: silentLogger() });
+    await host.start();
+    try {
+      const self = {
+        ...roster.roster.members[5],
+        nodeId: 'outsider',
+        peerId: peerIdOfKey(outsider.publicKey),
+        signingKey: toBase64(outsider.publicKey),
+        addresses: [],
+      };
+      // The outsider believes in a roster that lists it; no real member does.
+      await host.setRoster({ ...roster, roster: { ...roster.roster, members: [...roster.roster.members, self] } });
+      for (const protocol of [HEALTH_PROTOCOL, SECTIONS_PROTOCOL, '/credit/consent/1.0.0', '/credit/log/1.0.0']) {
+        await expect(host.request('xm-centre', protocol, {}, { timeoutMs: 3000 })).rejects.toBeInstanceOf(
+          PeerUnavailableError,
+        );
+      }
+    } finally {
+      await host.stop();
+    }
+  }, 60_000);
+
+  it('a dead holder makes its sections PEER_UNAVAILABLE; restarted, it rejoins without manual steps', async () => {
+    const clients = await federationClients(dir);
+    const manifest = JSON.parse(await readFile(join(dir, 'data/manifest.json'), 'utf8'));
+    const uscc = manifest.samples['xm-centre'][1] as string;
+    const key = (await readFile(join(dir, 'data/keys/enterprises.ndjson'), 'utf8'))
+      .split('\n')
+      .map((l) => (l ? JSON.parse(l) : undefined))
+      .find((k) => k?.uscc === uscc);
+    const centre = clients.get('xm-centre')!;
+    await centre.gql(
+      `mutation($u: String!, $k: String!) { registerEnterpriseKey(uscc: $u, publicKey: $k) { uscc } }`,
+      { u: uscc, k: key.publicKey },
+      { sub: 'staff', role: 'centre-staff' },
+    );
+    const now = Date.now();
+    const consent = signConsent(
+      {
+        v: 1,
+        enterprise: uscc,
+        grantee: { node: 'bank-a' },
+        scopes: ['registration', 'tax'],
+        purpose: 'loan-application',
+        notBefore: new Date(now - 1000).toISOString(),
+        expiresAt: new Date(now + 86_400_000).toISOString(),
+        retentionDays: 30,
+        issuedAt: new Date(now).toISOString(),
+        nonce: toBase64Url(new Uint8Array(randomBytes(18))),
+      },
+      fromBase64(key.seed)!,
+    );
+    const g = await centre.gql(
+      `mutation($c: SignedConsentInput!) { grantConsent(consent: $c) { id } }`,
+      { c: consent },
+      { sub: 'rep', role: 'enterprise', uscc },
+    );
+    expect(g.errors).toBeUndefined();
+    const officer = { sub: 'officer-a2', role: 'bank-officer' as const, bank: 'bank-a' };
+    const q = `query($u: String!) { enterprise(uscc: $u, purpose: "loan-application") { registration { uscc } tax { id } unavailable } }`;
+    expect(await waitFor(async () => !(await clients.get('bank-a')!.gql(q, { u: uscc }, officer)).errors)).toBe(true);
+
+    const xmData = state.nodes.find((n) => n.nodeId === 'xm-data')!;
+    process.kill(xmData.pid, 'SIGKILL');
+    await waitFor(async () => !alive(xmData.pid), 5000);
+    const partial = await clients.get('bank-a')!.gql(q, { u: uscc }, officer);
+    const e = partial.data?.enterprise as { registration: { uscc: string }; tax: unknown; unavailable: string[] };
+    expect(e.registration.uscc).toBe(uscc);
+    expect(e.tax).toBeNull();
+    expect(e.unavailable).toEqual(['tax']);
+    expect(partial.errors?.[0]?.extensions?.code).toBe('PEER_UNAVAILABLE');
+
+    await restartNode(dir, 'xm-data');
+    const back = await waitFor(async () => {
+      const r = await clients.get('bank-a')!.gql(q, { u: uscc }, officer);
+      return !r.errors && (r.data?.enterprise as { tax: unknown[] | null })?.tax !== null;
+    }, 45_000);
+    expect(back).toBe(true);
+  }, 120_000);
+
+  it('stops every node and leaves no process behind', async () => {
+    const current = JSON.parse(await readFile(join(dir, 'federation.json'), 'utf8')) as FederationState;
+    await stopFederation(dir);
+    expect(current.nodes.filter((n) => alive(n.pid))).toEqual([]);
+    dir = '';
+  }, 60_000);
+});
