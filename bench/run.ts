@@ -9,6 +9,7 @@ import { cpus, totalmem } from 'node:os';
 const BENCHES: Record<string, () => Promise<{ bench: () => Promise<Record<string, unknown>> }>> = {
   ingest: () => import('./ingest.ts'),
   api: () => import('./api.ts'),
+  accesslog: () => import('./accesslog.ts'),
 };
 
 const wanted = process.argv.slice(2);
