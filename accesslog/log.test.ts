@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ed25519KeyPair, fromBase64, toBase64, verifyConsistency } from '../crypto/index.ts';
 import { silentLogger } from '../node/logger.ts';
@@ -10,6 +11,14 @@ import { type AccessLog, createAccessLog } from './log.ts';
 import { type AccessEvent, AccessLogUnavailableError } from './port.ts';
 import { verifyBundle, verifyCheckpointNote } from './verify.ts';
 
+const throws = (fn: () => unknown) => {
+  try {
+    fn();
+    return false;
+  } catch {
+    return true;
+  }
+};
 const CLI = new URL('../node/cli/main.ts', import.meta.url).pathname;
 const WORKER = new URL('./append-worker.ts', import.meta.url).pathname;
 const A = '91350200776049653A';
@@ -153,6 +162,37 @@ describe('signed access log', () => {
     ];
     for (const [i, [input, reason]] of cases.entries())
       expect(() => verifyBundle(input, log.verifierKey), `case ${i}`).toThrow(reason);
+  });
+
+  it('property: changing any byte of an entry, or any proof hash, is detected', async () => {
+    const { log } = await fixture();
+    for (let i = 0; i < 13; i++) await log.append(event(i));
+    const bundles = await Promise.all([0, 6, 12].map((i) => log.bundle(i)));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...bundles),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        fc.boolean(),
+        (b, pos, delta, inProof) => {
+          if (inProof) {
+            const proof = [...b.proof];
+            const k = pos % proof.length;
+            const bytes = fromBase64(proof[k])!;
+            bytes[pos % 32] ^= delta;
+            proof[k] = toBase64(bytes);
+            return throws(() => verifyBundle({ ...b, proof }, log.verifierKey));
+          }
+          const at = pos % b.entry.length;
+          const changed =
+            b.entry.slice(0, at) +
+            String.fromCharCode((b.entry.charCodeAt(at) + delta) % 0x10000) +
+            b.entry.slice(at + 1);
+          return changed === b.entry || throws(() => verifyBundle({ ...b, entry: changed }, log.verifierKey));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('fails closed: an entry that cannot be written durably is refused', async () => {

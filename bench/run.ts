@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ bench: () => Promise<Record<string
   ingest: () => import('./ingest.ts'),
   api: () => import('./api.ts'),
   accesslog: () => import('./accesslog.ts'),
+  federation: () => import('./federation.ts'),
 };
 
 const wanted = process.argv.slice(2);

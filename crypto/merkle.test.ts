@@ -15,7 +15,8 @@ import {
   verifyInclusion,
 } from './merkle.ts';
 
-const VECTORS = new URL('../../shared/vectors/rfc6962/', import.meta.url).pathname;
+/** Copied from shared/vectors/rfc6962 (transparency-dev/merkle testdata, Apache-2.0). */
+const VECTORS = new URL('./testdata/rfc6962/', import.meta.url).pathname;
 const b64 = (s: string) => fromBase64(s) ?? new TextEncoder().encode(s);
 
 function files(kind: string): string[] {

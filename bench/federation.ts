@@ -1,0 +1,97 @@
+/**
+ * Federation benchmark: round-trip time of a cross-node section fetch over libp2p on loopback
+ * (bank-a's API → Xiamen credit centre → Xiamen process-data source and back) beside the same
+ * read served from the credit centre's own store through its API, in the same run.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signConsent } from '../authz/index.ts';
+import { fromBase64, toBase64Url } from '../crypto/index.ts';
+import { federationClients, type NodeClient } from '../scenarios/demo/client.ts';
+import { prepareFederation, startFederation, stopFederation } from '../scenarios/federation/launcher.ts';
+
+async function timeReads(
+  client: NodeClient,
+  query: string,
+  uscc: string,
+  as: Parameters<NodeClient['gql']>[2],
+  n: number,
+) {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const r = await client.gql(query, { u: uscc }, as);
+    times.push(performance.now() - t);
+    if (r.errors) throw new Error(`read failed: ${r.errors[0].message}`);
+  }
+  times.sort((a, b) => a - b);
+  return { p50Ms: +times[Math.floor(n / 2)].toFixed(2), p99Ms: +times[Math.floor(n * 0.99)].toFixed(2) };
+}
+
+/** Runs the federation benchmark. */
+export async function bench(): Promise<Record<string, unknown>> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-fed-'));
+  try {
+    await prepareFederation(dir, {
+      basePort: 23_000 + Math.floor(Math.random() * 10_000),
+      enterprises: 300,
+      logLevel: 'warn',
+    });
+    await startFederation(dir, { detached: true, timeoutMs: 120_000 });
+    const clients = await federationClients(dir);
+    const manifest = JSON.parse(await readFile(join(dir, 'data/manifest.json'), 'utf8'));
+    const uscc = manifest.samples['xm-centre'][0] as string;
+    const key = (await readFile(join(dir, 'data/keys/enterprises.ndjson'), 'utf8'))
+      .split('\n')
+      .map((l) => (l ? JSON.parse(l) : undefined))
+      .find((k) => k?.uscc === uscc);
+    const centre = clients.get('xm-centre')!;
+    await centre.gql(
+      `mutation($u: String!, $k: String!) { registerEnterpriseKey(uscc: $u, publicKey: $k) { uscc } }`,
+      { u: uscc, k: key.publicKey },
+      { sub: 'staff', role: 'centre-staff' },
+    );
+    const now = Date.now();
+    for (const bank of ['bank-a']) {
+      const c = signConsent(
+        {
+          v: 1,
+          enterprise: uscc,
+          grantee: { node: bank },
+          scopes: ['registration', 'tax', 'evaluation'],
+          purpose: 'loan-application',
+          notBefore: new Date(now - 1000).toISOString(),
+          expiresAt: new Date(now + 86_400_000).toISOString(),
+          retentionDays: 30,
+          issuedAt: new Date(now).toISOString(),
+          nonce: toBase64Url(new Uint8Array(randomBytes(18))),
+        },
+        fromBase64(key.seed)!,
+      );
+      await centre.gql(
+        `mutation($c: SignedConsentInput!) { grantConsent(consent: $c) { id } }`,
+        { c },
+        { sub: 'rep', role: 'enterprise', uscc },
+      );
+    }
+    const officer = { sub: 'officer-1', role: 'bank-officer' as const, bank: 'bank-a' };
+    await new Promise((r) => setTimeout(r, 1500));
+    const remote = `query($u: String!) { enterprise(uscc: $u, purpose: "loan-application") { tax { id } } }`;
+    const local = `query($u: String!) { enterprise(uscc: $u, purpose: "loan-application") { evaluation { id } } }`;
+    await timeReads(clients.get('bank-a')!, remote, uscc, officer, 20);
+    const n = Number(process.env.BENCH_READS ?? 300);
+    const crossNode = await timeReads(clients.get('bank-a')!, remote, uscc, officer, n);
+    const atHolder = await timeReads(centre, local, uscc, officer, n);
+    return {
+      reads: n,
+      crossNode: { path: 'bank-a API → xm-centre → xm-data (tax), libp2p on loopback', ...crossNode },
+      baseline: { path: 'xm-centre API, section in its own store (evaluation)', ...atHolder },
+      ratioP50: +(crossNode.p50Ms / atHolder.p50Ms).toFixed(2),
+    };
+  } finally {
+    await stopFederation(dir);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
