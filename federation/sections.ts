@@ -135,7 +135,8 @@ export function createSectionFetching(c: SectionsComponents) {
       if (rest.length === 0) return { ...out, held: true };
       const candidates = members().filter((m) => HOLDER_ROLES.has(m.role) && serves(m).some((s) => rest.includes(s)));
       const failed = new Set<Section>();
-      const answers = await Promise.all(
+      // Every holder answers (and logs) before the gateway does: settle all, then decide.
+      const settled = await Promise.allSettled(
         candidates.map(async (m) => {
           const want = rest.filter((s) => serves(m).includes(s));
           try {
@@ -148,7 +149,9 @@ export function createSectionFetching(c: SectionsComponents) {
           }
         }),
       );
-      for (const a of answers) if (a?.r.held) merge(out, a.r, a.want);
+      const refused = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (refused) throw refused.reason;
+      for (const a of settled) if (a.status === 'fulfilled' && a.value?.r.held) merge(out, a.value.r, a.value.want);
       out.unavailable = rest.filter((s) => !out.servedBy[s] && failed.has(s));
       out.held = Object.keys(out.servedBy).length > 0;
       return out;
@@ -182,6 +185,18 @@ export function createSectionFetching(c: SectionsComponents) {
             throw new PeerError('BAD_REQUEST', `consent not acceptable: ${(err as Error).message}`);
           });
         const principal = { sub: req.requester.principal, role: 'bank-officer' as const, bank: req.requester.bank };
+        // A holder that knows nothing of this enterprise says so without deciding or logging anything.
+        if (
+          req.local &&
+          !(
+            await c.local.read(req.uscc, req.sections, {
+              principal,
+              purpose: req.purpose,
+              correlationId: req.correlationId,
+            })
+          ).held
+        )
+          return { uscc: req.uscc, facts: {}, servedBy: {}, unavailable: [], held: false };
         try {
           return await c.access.readProfile(
             {
