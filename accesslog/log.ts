@@ -23,6 +23,7 @@ import {
   consistencyProof,
   decompose,
   EMPTY_ROOT,
+  ed25519Signer,
   foldRange,
   formatVerifierKey,
   inclusionProof,
@@ -194,6 +195,7 @@ class MerkleAccessLog implements AccessLog {
   #latest: SignedCheckpoint | undefined;
   #timer: NodeJS.Timeout | undefined;
   #checkpointing: Promise<SignedCheckpoint | undefined> | undefined;
+  readonly #signer;
 
   constructor(components: AccessLogComponents, init: AccessLogInit) {
     this.#c = components;
@@ -205,6 +207,7 @@ class MerkleAccessLog implements AccessLog {
     this.#interval = init.checkpointIntervalMs ?? 1000;
     this.#maxBatch = init.maxBatch ?? 4096;
     this.#maxScan = init.maxScan ?? 200_000;
+    this.#signer = ed25519Signer(components.identitySeed);
   }
 
   size() {
@@ -251,19 +254,21 @@ class MerkleAccessLog implements AccessLog {
     const frontier = [...this.#frontier];
     const receipts: AppendReceipt[] = [];
     let size = this.#size;
+    // One call for the randomness of the whole batch (a commitment opening per entry).
+    const first = size;
+    const randomness = new Uint8Array(randomBytes(32 * batch.length));
     try {
       for (const { event } of batch) {
         const index = size++;
-        const entry = this.#toEntry(event, index, priv);
-        const bytes = toUtf8(canonicalJson(entry));
-        const leaf = leafHash(bytes);
-        ops.push({
-          type: 'put',
-          sublevel: this.#sub,
-          key: `e!${hex12(index)}`,
-          value: canonicalJson(entry),
-          valueEncoding: 'utf8',
-        });
+        const entry = this.#toEntry(
+          event,
+          index,
+          priv,
+          randomness.subarray(32 * (index - first), 32 * (index - first + 1)),
+        );
+        const text = canonicalJson(entry);
+        const leaf = leafHash(toUtf8(text));
+        ops.push({ type: 'put', sublevel: this.#sub, key: `e!${hex12(index)}`, value: text, valueEncoding: 'utf8' });
         ops.push({
           type: 'put',
           sublevel: this.#sub,
@@ -304,7 +309,7 @@ class MerkleAccessLog implements AccessLog {
     for (let i = 0; i < batch.length; i++) batch[i].resolve(receipts[i]);
   }
 
-  #toEntry(e: AccessEvent, index: number, priv: Array<Record<string, unknown>>): LogEntry {
+  #toEntry(e: AccessEvent, index: number, priv: Array<Record<string, unknown>>, opening: Uint8Array): LogEntry {
     if (!e || typeof e.correlationId !== 'string' || !Array.isArray(e.scopes) || !e.actor)
       throw new TypeError('malformed access event');
     const entry: LogEntry = {
@@ -321,7 +326,6 @@ class MerkleAccessLog implements AccessLog {
     if (e.consentId) entry.consentId = e.consentId;
     if (e.resultDigest) entry.resultDigest = e.resultDigest;
     if (e.subject) {
-      const opening = new Uint8Array(randomBytes(32));
       entry.subject = toBase64(subjectCommitment(e.subject, opening));
       priv.push({ type: 'put', key: `o!${hex12(index)}`, value: { uscc: e.subject, opening: toBase64(opening) } });
       priv.push({ type: 'put', key: `s!${e.subject}!${hex12(index)}`, value: '' });
@@ -335,7 +339,7 @@ class MerkleAccessLog implements AccessLog {
       const size = this.#size;
       if (this.#latest && this.#latest.size >= size) return this.#latest;
       const root = size === 0 ? EMPTY_ROOT : foldRange(this.#frontier.map((f) => f.hash));
-      const note = signCheckpoint({ origin: this.origin, size, root }, this.#c.identitySeed);
+      const note = signCheckpoint({ origin: this.origin, size, root }, this.#signer);
       const cp = { size, root: toBase64(root), note };
       await this.#sub.put(`c!${hex12(size)}`, note, { valueEncoding: 'utf8', sync: true } as never);
       this.#latest = cp;

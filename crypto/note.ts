@@ -3,7 +3,7 @@
  * cosignatures (c2sp.org/tlog-cosignature, cosignature/v1). Parsing is strict: anything the
  * formats do not allow is rejected with a reason.
  */
-import { ed25519PublicKey, ed25519Sign, ed25519Verify } from './ed25519.ts';
+import { type Ed25519Signer, ed25519PublicKey, ed25519Sign, ed25519Verify } from './ed25519.ts';
 import { bytesEqual, concatBytes, fromBase64, fromHex, fromUtf8, toBase64, toHex, toUtf8 } from './encoding.ts';
 import { sha256 } from './hash.ts';
 
@@ -62,11 +62,12 @@ export function parseVerifierKey(vkey: string): NoteVerifier {
   return v;
 }
 
-/** Signs note text (which must end in a newline) with an Ed25519 seed under `name`. */
-export function signNote(text: string, name: string, seed: Uint8Array): string {
+/** Signs note text (which must end in a newline) under `name`, with an Ed25519 seed or a reusable signer. */
+export function signNote(text: string, name: string, key: Uint8Array | Ed25519Signer): string {
   checkText(text);
-  const v = noteVerifier(name, ed25519PublicKey(seed));
-  const sig = ed25519Sign(seed, toUtf8(text));
+  const signer = key instanceof Uint8Array ? undefined : key;
+  const v = noteVerifier(name, signer ? signer.publicKey : ed25519PublicKey(key as Uint8Array));
+  const sig = signer ? signer.sign(toUtf8(text)) : ed25519Sign(key as Uint8Array, toUtf8(text));
   return `${text}\n— ${name} ${toBase64(concatBytes(v.keyId, sig))}\n`;
 }
 
@@ -155,8 +156,8 @@ export function parseCheckpoint(text: string): Checkpoint {
 }
 
 /** Signs a checkpoint as a signed note whose key name is the origin. */
-export function signCheckpoint(c: Checkpoint, seed: Uint8Array): string {
-  return signNote(formatCheckpoint(c), c.origin, seed);
+export function signCheckpoint(c: Checkpoint, key: Uint8Array | Ed25519Signer): string {
+  return signNote(formatCheckpoint(c), c.origin, key);
 }
 
 /** Verifies a signed checkpoint against the log's key and parses it. @throws NoteError */

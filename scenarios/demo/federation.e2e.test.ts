@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccessLog } from '../../accesslog/log.ts';
 import { signConsent } from '../../authz/index.ts';
 import { ed25519KeyPair, fromBase64, toBase64, toBase64Url } from '../../crypto/index.ts';
 import { HEALTH_PROTOCOL } from '../../federation/health.ts';
 import { createFederationHost, PeerUnavailableError } from '../../federation/host.ts';
 import { peerIdOfKey, type SignedRoster } from '../../federation/roster.ts';
 import { SECTIONS_PROTOCOL } from '../../federation/sections.ts';
+import { loadOrCreateKeys } from '../../node/keystore.ts';
 import { silentLogger } from '../../node/logger.ts';
+import { openDatabase } from '../../storage/index.ts';
 import {
   type FederationState,
   prepareFederation,
@@ -233,6 +236,71 @@ describe('the federation across real processes on loopback', () => {
       return !r.errors && (r.data?.enterprise as { tax: unknown[] | null })?.tax !== null;
     }, 45_000);
     expect(back).toBe(true);
+  }, 120_000);
+
+  it('detects a node that shows two different histories of the same size (a forked log)', async () => {
+    const clients = await federationClients(dir);
+    const current = JSON.parse(await readFile(join(dir, 'federation.json'), 'utf8')) as FederationState;
+    const bankC = current.nodes.find((n) => n.nodeId === 'bank-c')!;
+    const home = join(dir, 'nodes', 'bank-c');
+    process.kill(bankC.pid, 'SIGTERM');
+    await waitFor(async () => !alive(bankC.pid), 15_000);
+    // The operator copies the database and grows the two copies differently, with the node's own key.
+    await cp(join(home, 'db'), join(home, 'db-fork'), { recursive: true });
+    const keys = await loadOrCreateKeys(join(home, 'node-keys.json'));
+    const grow = async (db: string, tag: string) => {
+      const level = await openDatabase(join(home, db));
+      const log = createAccessLog({
+        db: level,
+        identitySeed: keys.identity.seed,
+        identityPublicKey: keys.identity.publicKey,
+        nodeId: 'bank-c',
+        logger: silentLogger(),
+      });
+      await log.start();
+      for (let i = 0; i < 3; i++)
+        await log.append({
+          time: new Date().toISOString(),
+          actor: { node: 'bank-c', principal: tag, role: 'bank-officer' },
+          action: 'PROFILE_READ',
+          decision: 'ALLOW',
+          scopes: ['tax'],
+          correlationId: `${tag}-${i}`,
+        });
+      await log.stop();
+      await level.close();
+      return log.size();
+    };
+    const size = await grow('db', 'history-a');
+    expect(await grow('db-fork', 'history-b')).toBe(size);
+    const seenAt = async (n: number) => {
+      const r = await clients
+        .get('xm-centre')!
+        .gql(`{ federation { members { nodeId checkpointSize } } }`, {}, auditor);
+      return (
+        (r.data?.federation as { members: Array<{ nodeId: string; checkpointSize?: number }> }).members.find(
+          (m) => m.nodeId === 'bank-c',
+        )?.checkpointSize === n
+      );
+    };
+    await restartNode(dir, 'bank-c');
+    expect(await waitFor(() => seenAt(size))).toBe(true);
+    // The node now shows the other history to the same peers.
+    const again = (JSON.parse(await readFile(join(dir, 'federation.json'), 'utf8')) as FederationState).nodes.find(
+      (n) => n.nodeId === 'bank-c',
+    )!;
+    process.kill(again.pid, 'SIGTERM');
+    await waitFor(async () => !alive(again.pid), 15_000);
+    await rename(join(home, 'db'), join(home, 'db-a'));
+    await rename(join(home, 'db-fork'), join(home, 'db'));
+    await restartNode(dir, 'bank-c');
+    const alarmed = await waitFor(async () => {
+      const r = await clients.get('xm-centre')!.gql(`{ federation { alarms { kind origin } } }`, {}, auditor);
+      return ((r.data?.federation as { alarms: Array<{ kind: string; origin?: string }> })?.alarms ?? []).some(
+        (a) => a.kind === 'SPLIT_VIEW' && a.origin === 'credit-data-space/bank-c',
+      );
+    }, 45_000);
+    expect(alarmed).toBe(true);
   }, 120_000);
 
   it('stops every node and leaves no process behind', async () => {
