@@ -223,7 +223,7 @@ class MerkleAccessLog implements AccessLog {
       Uint8Array | undefined
     >;
     return found.map((h, i) => {
-      if (!h || h.length !== 32) throw new AccessLogCorruptError(`missing tree node ${ids[i].level}/${ids[i].index}`);
+      if (h?.length !== 32) throw new AccessLogCorruptError(`missing tree node ${ids[i].level}/${ids[i].index}`);
       return h;
     });
   };

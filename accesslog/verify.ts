@@ -52,7 +52,7 @@ function hashes(list: unknown, what: string): Uint8Array[] {
   if (!Array.isArray(list) || list.length > 64) fail(`${what}: must be a list of at most 64 base64 hashes`);
   return list.map((h, i) => {
     const b = typeof h === 'string' ? fromBase64(h) : undefined;
-    if (!b || b.length !== 32) fail(`${what}: hash ${i} is not 32 bytes of base64`);
+    if (b?.length !== 32) fail(`${what}: hash ${i} is not 32 bytes of base64`);
     return b;
   });
 }

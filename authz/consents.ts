@@ -162,7 +162,7 @@ class Consents implements ConsentService {
   async registerKey(actor: Principal, uscc: string, publicKey: string) {
     if (actor.role !== 'centre-staff') throw new ForbiddenError('only credit-centre staff register enterprise keys');
     const key = fromBase64(publicKey);
-    if (!key || key.length !== 32) throw new InvalidInputError('publicKey must be a base64 Ed25519 public key');
+    if (key?.length !== 32) throw new InvalidInputError('publicKey must be a base64 Ed25519 public key');
     const binding = signBinding(
       { v: 1, uscc, publicKey, issuer: this.#c.nodeId, issuedAt: new Date(this.#now()).toISOString() },
       this.#c.identitySeed,

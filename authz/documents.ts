@@ -3,6 +3,7 @@
  * key bindings (signed by the credit centre). Both are signed over a domain-separated RFC 8785
  * canonical encoding, so every node checks the same bytes, offline.
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import {
   canonicalBytes,
@@ -143,4 +144,40 @@ export function bindingValid(b: KeyBinding, centreKey: Uint8Array): boolean {
   if (!KeyBindingBodySchema.safeParse(b?.body).success || typeof b.signature !== 'string') return false;
   const sig = fromBase64(b.signature);
   return sig !== undefined && ed25519Verify(centreKey, concatBytes(BINDING_DOMAIN, canonicalBytes(b.body)), sig);
+}
+
+/** What a consent draft needs; the rest gets sensible values. */
+export interface ConsentDraft {
+  enterprise: string;
+  grantee: string;
+  scopes: string[];
+  purpose?: string;
+  /** Validity in days from now (default 30). */
+  days?: number;
+  officer?: string;
+  maxUses?: number;
+  retentionDays?: number;
+  /** Reference time in ms (default now). */
+  now?: number;
+}
+
+/**
+ * A fresh consent body (random nonce, valid from a minute ago): what an enterprise's wallet or
+ * the easy-loan platform would put before the enterprise to sign. Not yet checked against policy.
+ */
+export function draftConsent(d: ConsentDraft): ConsentBody {
+  const now = d.now ?? Date.now();
+  return {
+    v: 1,
+    enterprise: d.enterprise,
+    grantee: { node: d.grantee, ...(d.officer ? { officer: d.officer } : {}) },
+    scopes: d.scopes,
+    purpose: d.purpose ?? 'loan-application',
+    notBefore: new Date(now - 60_000).toISOString(),
+    expiresAt: new Date(now + (d.days ?? 30) * 86_400_000).toISOString(),
+    ...(d.maxUses !== undefined ? { maxUses: d.maxUses } : {}),
+    retentionDays: d.retentionDays ?? 365,
+    issuedAt: new Date(now - 1000).toISOString(),
+    nonce: toBase64Url(new Uint8Array(randomBytes(18))),
+  };
 }

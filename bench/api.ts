@@ -1,12 +1,5 @@
-/**
- * Authorised profile queries over real HTTP on loopback (autocannon): requests/s and latency
- * with consent checking and a durable log append per request, beside the same query on a node
- * with both switched off, in the same run (DESIGN §11).
- */
-import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
-import { signConsent } from '../authz/index.ts';
-import { toBase64Url } from '../crypto/index.ts';
+import { draftConsent, signConsent } from '../authz/index.ts';
 import { startApiNode } from '../graphql/test-fixture.ts';
 
 const QUERY = `query($u: String!) { enterprise(uscc: $u, purpose: "loan-application") { uscc registration { name status } tax { id payload } } }`;
@@ -42,20 +35,8 @@ export async function bench(): Promise<Record<string, unknown>> {
       { u: uscc, k: checked.keys.get(uscc)!.publicKey },
       staff,
     );
-    const now = Date.now();
     const consent = signConsent(
-      {
-        v: 1,
-        enterprise: uscc,
-        grantee: { node: 'bank-a' },
-        scopes: ['registration', 'tax'],
-        purpose: 'loan-application',
-        notBefore: new Date(now - 1000).toISOString(),
-        expiresAt: new Date(now + 86_400_000).toISOString(),
-        retentionDays: 30,
-        issuedAt: new Date(now).toISOString(),
-        nonce: toBase64Url(new Uint8Array(randomBytes(18))),
-      },
+      draftConsent({ enterprise: uscc, grantee: 'bank-a', scopes: ['registration', 'tax'] }),
       checked.keys.get(uscc)!.seed,
     );
     const ent = checked.node.tokens.issue({ sub: 'rep', role: 'enterprise', uscc });

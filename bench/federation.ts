@@ -1,14 +1,8 @@
-/**
- * Federation benchmark: round-trip time of a cross-node section fetch over libp2p on loopback
- * (bank-a's API → Xiamen credit centre → Xiamen process-data source and back) beside the same
- * read served from the credit centre's own store through its API, in the same run.
- */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signConsent } from '../authz/index.ts';
-import { fromBase64, toBase64Url } from '../crypto/index.ts';
+import { draftConsent, signConsent } from '../authz/index.ts';
+import { fromBase64 } from '../crypto/index.ts';
 import { federationClients, type NodeClient } from '../scenarios/demo/client.ts';
 import { prepareFederation, startFederation, stopFederation } from '../scenarios/federation/launcher.ts';
 
@@ -53,21 +47,9 @@ export async function bench(): Promise<Record<string, unknown>> {
       { u: uscc, k: key.publicKey },
       { sub: 'staff', role: 'centre-staff' },
     );
-    const now = Date.now();
     for (const bank of ['bank-a']) {
       const c = signConsent(
-        {
-          v: 1,
-          enterprise: uscc,
-          grantee: { node: bank },
-          scopes: ['registration', 'tax', 'evaluation'],
-          purpose: 'loan-application',
-          notBefore: new Date(now - 1000).toISOString(),
-          expiresAt: new Date(now + 86_400_000).toISOString(),
-          retentionDays: 30,
-          issuedAt: new Date(now).toISOString(),
-          nonce: toBase64Url(new Uint8Array(randomBytes(18))),
-        },
+        draftConsent({ enterprise: uscc, grantee: bank, scopes: ['registration', 'tax', 'evaluation'] }),
         fromBase64(key.seed)!,
       );
       await centre.gql(

@@ -53,8 +53,8 @@ export function parseVerifierKey(vkey: string): NoteVerifier {
   const id = fromHex(vkey.slice(first + 1, second));
   const key = fromBase64(vkey.slice(second + 1));
   if (!NAME_RE.test(name)) throw new NoteError('verifier key has an invalid name');
-  if (!id || id.length !== 4) throw new NoteError('verifier key id must be 8 hex digits');
-  if (!key || key.length !== 33) throw new NoteError('verifier key must hold a type byte and a 32-byte Ed25519 key');
+  if (id?.length !== 4) throw new NoteError('verifier key id must be 8 hex digits');
+  if (key?.length !== 33) throw new NoteError('verifier key must hold a type byte and a 32-byte Ed25519 key');
   const v = noteVerifier(name, key.subarray(1), key[0]);
   if (v.type !== SIG_ED25519 && v.type !== SIG_COSIGNATURE_V1)
     throw new NoteError(`unsupported key type 0x${key[0].toString(16)}`);
@@ -151,7 +151,7 @@ export function parseCheckpoint(text: string): Checkpoint {
   if (!/^(0|[1-9][0-9]{0,15})$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText)))
     throw new NoteError('checkpoint size must be a decimal number without leading zeros');
   const root = fromBase64(rootText);
-  if (!root || root.length !== 32) throw new NoteError('checkpoint root must be 32 bytes in base64');
+  if (root?.length !== 32) throw new NoteError('checkpoint root must be 32 bytes in base64');
   return { origin, size: Number(sizeText), root };
 }
 

@@ -150,6 +150,7 @@ class WitnessImpl implements Witness {
             detail: `two different trees of size ${cp.size}`,
             evidence: [last.note, note],
           });
+        else if (this.#delivered.get(nodeId) !== cp.size) await this.#cosign(nodeId, cp);
         return;
       }
       const [small, big] =
@@ -188,6 +189,11 @@ class WitnessImpl implements Witness {
     const seen = { size: cp.size, root: Buffer.from(cp.root).toString('base64'), note };
     this.#seen.set(nodeId, seen);
     await this.#sub.put(`seen!${nodeId}`, seen);
+    await this.#cosign(nodeId, cp);
+  }
+
+  /** Cosigns an accepted checkpoint and hands the cosignature to its log; retried on later polls until delivered. */
+  async #cosign(nodeId: string, cp: { origin: string; size: number; root: Uint8Array }) {
     const line = cosignCheckpoint(
       formatCheckpoint(cp),
       this.#name,
@@ -202,6 +208,7 @@ class WitnessImpl implements Witness {
         { op: 'cosign', size: cp.size, cosignature: line },
         { timeoutMs: 5000 },
       );
+    this.#delivered.set(nodeId, cp.size);
   }
 
   async compare(fromNode: string, views: Record<string, { size: number; root: string; note: string }>) {

@@ -18,9 +18,6 @@ import {
   type TokenService,
 } from '../authz/index.ts';
 import { fromBase64 } from '../crypto/index.ts';
-import { createHealthService, type HealthService } from '../federation/health.ts';
-import { createFederationHost, type FederationHost } from '../federation/host.ts';
-import { createRosterService, type RosterService } from '../federation/roster-service.ts';
 import { createGraphqlHandler } from '../graphql/server.ts';
 import { createProfileStore, type ProfileStore } from '../profiles/index.ts';
 import { openDatabase, type RootDb } from '../storage/index.ts';

@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessLog } from '../../accesslog/log.ts';
-import { signConsent } from '../../authz/index.ts';
-import { ed25519KeyPair, fromBase64, toBase64, toBase64Url } from '../../crypto/index.ts';
+import { draftConsent, signConsent } from '../../authz/index.ts';
+import { ed25519KeyPair, fromBase64, toBase64 } from '../../crypto/index.ts';
 import { HEALTH_PROTOCOL } from '../../federation/health.ts';
 import { createFederationHost, PeerUnavailableError } from '../../federation/host.ts';
 import { peerIdOfKey, type SignedRoster } from '../../federation/roster.ts';
@@ -95,20 +94,8 @@ describe('the federation across real processes on loopback', () => {
       { u: uscc, k: key.publicKey },
       { sub: 'staff-zz', role: 'centre-staff' },
     );
-    const now = Date.now();
     const consent = signConsent(
-      {
-        v: 1,
-        enterprise: uscc,
-        grantee: { node: 'bank-c' },
-        scopes: ['registration', 'evaluation'],
-        purpose: 'loan-application',
-        notBefore: new Date(now - 1000).toISOString(),
-        expiresAt: new Date(now + 86_400_000).toISOString(),
-        retentionDays: 30,
-        issuedAt: new Date(now).toISOString(),
-        nonce: toBase64Url(new Uint8Array(randomBytes(18))),
-      },
+      draftConsent({ enterprise: uscc, grantee: 'bank-c', scopes: ['registration', 'evaluation'] }),
       fromBase64(key.seed)!,
     );
     const g = await zz.gql(
@@ -194,20 +181,8 @@ describe('the federation across real processes on loopback', () => {
       { u: uscc, k: key.publicKey },
       { sub: 'staff', role: 'centre-staff' },
     );
-    const now = Date.now();
     const consent = signConsent(
-      {
-        v: 1,
-        enterprise: uscc,
-        grantee: { node: 'bank-a' },
-        scopes: ['registration', 'tax'],
-        purpose: 'loan-application',
-        notBefore: new Date(now - 1000).toISOString(),
-        expiresAt: new Date(now + 86_400_000).toISOString(),
-        retentionDays: 30,
-        issuedAt: new Date(now).toISOString(),
-        nonce: toBase64Url(new Uint8Array(randomBytes(18))),
-      },
+      draftConsent({ enterprise: uscc, grantee: 'bank-a', scopes: ['registration', 'tax'] }),
       fromBase64(key.seed)!,
     );
     const g = await centre.gql(

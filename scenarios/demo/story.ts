@@ -5,11 +5,10 @@
  * and the bank's next read is refused at every node.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ConsentBody, type Principal, signConsent } from '../../authz/index.ts';
-import { fromBase64, toBase64Url } from '../../crypto/index.ts';
+import { type ConsentBody, draftConsent, type Principal, signConsent } from '../../authz/index.ts';
+import { fromBase64 } from '../../crypto/index.ts';
 import { CLI } from '../federation/launcher.ts';
 import { type Answer, federationClients, type NodeClient } from './client.ts';
 
@@ -76,19 +75,7 @@ export async function runStory(dir: string, say: (line: string) => void): Promis
   say(
     '2. The enterprise signs a consent (授权) for bank-a: registration (held by xm-centre) and tax (held by xm-data), purpose loan-application, 30 days.',
   );
-  const now = Date.now();
-  const body: ConsentBody = {
-    v: 1,
-    enterprise: uscc,
-    grantee: { node: 'bank-a' },
-    scopes: ['registration', 'tax'],
-    purpose: 'loan-application',
-    notBefore: new Date(now - 60_000).toISOString(),
-    expiresAt: new Date(now + 30 * 86_400_000).toISOString(),
-    retentionDays: 365,
-    issuedAt: new Date(now - 1000).toISOString(),
-    nonce: toBase64Url(new Uint8Array(randomBytes(18))),
-  };
+  const body: ConsentBody = draftConsent({ enterprise: uscc, grantee: 'bank-a', scopes: ['registration', 'tax'] });
   const granted = await centre.gql(
     `mutation($c: SignedConsentInput!) { grantConsent(consent: $c) { id status } }`,
     { c: signConsent(body, fromBase64(key.seed)!) },
