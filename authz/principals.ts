@@ -3,6 +3,7 @@
  * algorithm pinned on verify, explicit `typ`, and `iss`, `aud`, `sub`, `exp`, `nbf` and role
  * checked. jsonwebtoken has no EdDSA, hence P-256.
  */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { validateUscc } from '../model/index.ts';
 import { InvalidInputError, UnauthenticatedError } from './errors.ts';
@@ -58,15 +59,22 @@ export interface TokenServiceInit {
   ttlSeconds: number;
 }
 
+/** Verified tokens remembered (until they expire) so a busy client is not re-verified on every call. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /** Creates the token service of a node. */
 export function createTokenService(init: TokenServiceInit): TokenService {
+  // Key objects are parsed once, not from PEM on every call.
+  const privateKey = createPrivateKey(init.privateKeyPem);
+  const publicKey = createPublicKey(init.publicKeyPem);
+  const verified = new Map<string, { principal: Principal; exp: number }>();
   return {
     issue(principal, ttlSeconds = init.ttlSeconds) {
       const p = checkPrincipal(principal);
       const claims: Record<string, unknown> = { role: p.role };
       if (p.bank) claims.bank = p.bank;
       if (p.uscc) claims.uscc = p.uscc;
-      return jwt.sign(claims, init.privateKeyPem, {
+      return jwt.sign(claims, privateKey, {
         algorithm: 'ES256',
         header: { alg: 'ES256', typ: TOKEN_TYP },
         issuer: init.issuer,
@@ -78,9 +86,14 @@ export function createTokenService(init: TokenServiceInit): TokenService {
     },
     verify(token) {
       if (typeof token !== 'string' || token.length > 4096) throw new UnauthenticatedError('malformed token');
+      const hit = verified.get(token);
+      if (hit) {
+        if (hit.exp * 1000 > Date.now()) return hit.principal;
+        verified.delete(token);
+      }
       let decoded: jwt.Jwt;
       try {
-        decoded = jwt.verify(token, init.publicKeyPem, {
+        decoded = jwt.verify(token, publicKey, {
           algorithms: ['ES256'],
           issuer: init.issuer,
           audience: init.audience,
@@ -95,11 +108,15 @@ export function createTokenService(init: TokenServiceInit): TokenService {
       if (decoded.header.typ !== TOKEN_TYP) throw new UnauthenticatedError('token invalid');
       const c = decoded.payload as jwt.JwtPayload;
       if (typeof c.exp !== 'number' || typeof c.sub !== 'string') throw new UnauthenticatedError('token invalid');
+      let principal: Principal;
       try {
-        return checkPrincipal({ sub: c.sub, role: c.role, bank: c.bank, uscc: c.uscc });
+        principal = checkPrincipal({ sub: c.sub, role: c.role, bank: c.bank, uscc: c.uscc });
       } catch {
         throw new UnauthenticatedError('token invalid');
       }
+      if (verified.size >= VERIFIED_CACHE_SIZE) verified.clear();
+      verified.set(token, { principal, exp: c.exp });
+      return principal;
     },
   };
 }

@@ -9,6 +9,8 @@ async function load(url: string, token: string, uscc: string, seconds: number) {
     url,
     method: 'POST',
     connections: 16,
+    // The load generator runs in its own thread, not on the node's event loop.
+    workers: 1,
     duration: seconds,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query: QUERY, variables: { u: uscc } }),
