@@ -1,15 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ed25519KeyPair, ed25519Signer, toBase64 } from '../crypto/index.ts';
-import { parseConfig } from '../node/config.ts';
-import { type CreditNode, createCreditNode } from '../node/credit-node.ts';
-import { silentLogger } from '../node/logger.ts';
-import { peerIdOfKey, type RosterMember, type SignedRoster, signRoster } from './roster.ts';
+import { ed25519KeyPair, ed25519Signer } from '../crypto/index.ts';
+import { type SignedRoster, signRoster } from './roster.ts';
+import { startTestFederation, type TestFederation } from './test-federation.ts';
 
-const authority = ed25519KeyPair();
-const sign = (r: SignedRoster) => signRoster({ ...r, signatures: [] }, ed25519Signer(authority.seed));
 const waitFor = async (cond: () => boolean, ms = 10_000) => {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -19,51 +13,19 @@ const waitFor = async (cond: () => boolean, ms = 10_000) => {
 };
 
 describe('roster in force across live nodes', () => {
-  const ids = ['centre', 'bank', 'peer'] as const;
-  const nodes: Record<string, CreditNode> = {};
-  const members: Record<string, RosterMember> = {};
+  let nodes: TestFederation['nodes'];
+  let members: TestFederation['members'];
+  let sign: TestFederation['sign'];
   let v1: SignedRoster;
+  let fed: TestFederation;
 
   beforeAll(async () => {
-    const base = await mkdtemp(join(tmpdir(), 'roster-e2e-'));
-    for (const id of ids) {
-      const dataDir = join(base, id);
-      const config = parseConfig({
-        nodeId: id,
-        name: id,
-        role: id === 'bank' ? 'bank' : id === 'centre' ? 'credit-centre' : 'city-peer',
-        dataDir,
-        api: { port: 0 },
-        federation: { roster: 'roster.json', authorityKeys: [toBase64(authority.publicKey)] },
-      });
-      nodes[id] = await createCreditNode(
-        { ...config, federation: { ...config.federation!, roster: join(dataDir, 'roster.json') } },
-        { logger: silentLogger() },
-      );
-    }
-    for (const id of ids) {
-      await nodes[id].start();
-      const pub = nodes[id].keys.identity.publicKey;
-      members[id] = {
-        nodeId: id,
-        name: id,
-        role: nodes[id].config.role,
-        peerId: peerIdOfKey(pub),
-        addresses: nodes[id].federation!.host.addresses(),
-        signingKey: toBase64(pub),
-        validFrom: '2020-01-01T00:00:00Z',
-        validUntil: '2099-01-01T00:00:00Z',
-      };
-    }
-    v1 = sign({
-      roster: { federation: 't', version: 1, issuedAt: new Date().toISOString(), members: ids.map((i) => members[i]) },
-      signatures: [],
-    });
-    for (const id of ids) await nodes[id].federation!.roster.offer(v1, 'test');
+    fed = await startTestFederation({ centre: 'credit-centre', bank: 'bank', peer: 'city-peer' });
+    ({ nodes, members, sign, roster: v1 } = fed);
   });
 
   afterAll(async () => {
-    for (const id of ids) await nodes[id]?.stop();
+    await fed?.stop();
   });
 
   it('brings every member up', async () => {
