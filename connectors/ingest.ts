@@ -1,20 +1,11 @@
-/**
- * An ingest run: raw rows → validated, cleaned one-table records, written in atomic batches.
- *
- * Bookkeeping in the `ingest` sublevel (written in the same batch as the records it describes):
- * - `h!<identity>` → content hash of the stored record (re-runs skip unchanged rows: idempotent)
- * - `w!<sourceId>` → watermark: the latest `updatedAt` taken from that source (incremental sync)
- * - `n!<fingerprint>` → the USCC first seen for an entity (name, legal representative, established date)
- * - `p!<uscc>` → a 重错码 problem found for that code (one entity under many codes)
- * - `r!<identity>` → rows seen in the current run (duplicate detection); cleared at the start
- *   and end of every run, so a run killed at any point and run again ends with the same database.
- */
-import { hash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { type IngestRecord, type Issue, type LegalPerson, validateRecord } from '../model/index.ts';
-import { type BatchOp, type ProfileStore, recordIdentity } from '../profiles/index.ts';
+import type { Issue, LegalPerson } from '../model/index.ts';
+import type { BatchOp, ProfileStore } from '../profiles/index.ts';
 import { jsonSublevel, type RootDb } from '../storage/index.ts';
-import { kindOfRow, type Source } from './types.ts';
+import { type Pending, type Produced, produce } from './produce.ts';
+import type { ProduceWorkerData } from './produce-worker.ts';
+import { type Source, SourceError } from './types.ts';
 
 /** One rejected row. */
 export interface Rejection {
@@ -69,6 +60,11 @@ export interface IngesterComponents {
   tokenise: (idNumber: string) => string;
   originNode: string;
   logger: Logger;
+  /**
+   * The key behind `tokenise`. With it, sources opened by spec are parsed and validated in a
+   * worker thread while this thread writes.
+   */
+  tokenKey?: Uint8Array;
 }
 
 /** Progress of a run. */
@@ -77,6 +73,9 @@ export interface IngestProgress {
   source: Source;
   sourceIndex: number;
   sources: number;
+  /** Bytes (files) or rows read of the current source, and its total when known. */
+  done: number;
+  total?: number;
 }
 
 /** Options of one run. */
@@ -84,28 +83,13 @@ export interface IngestOptions {
   signal?: AbortSignal;
   batchSize?: number;
   onProgress?: (p: IngestProgress) => void;
+  /** Set false to parse and validate on this thread even when a worker could be used. */
+  worker?: boolean;
 }
 
 /** Runs ingests. */
 export interface Ingester {
   run(sources: Source[], options?: IngestOptions): Promise<IngestReport>;
-}
-
-interface Pending {
-  source: string;
-  rowNumber: number;
-  value: IngestRecord;
-  identity: string;
-  hash: string;
-  json: string;
-  /** The row carried its own `updatedAt` (only those move the watermark). */
-  timed: boolean;
-}
-
-/** Serialises a record once: the JSON is both hashed (change detection) and stored. */
-function serialise(r: IngestRecord): { json: string; hash: string } {
-  const json = JSON.stringify(r.record);
-  return { json, hash: hash('sha256', `${r.kind}\n${json}`, 'base64url') };
 }
 
 function fingerprint(p: LegalPerson): string | undefined {
@@ -266,7 +250,7 @@ class LevelIngester implements Ingester {
     const started = performance.now();
     const run = new Run(this.#c);
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-    const ctx = { originNode: this.#c.originNode, tokenise: this.#c.tokenise };
+    const _ctx = { originNode: this.#c.originNode, tokenise: this.#c.tokenise };
     const log = this.#c.logger.child({ component: 'ingest' });
     await run.clearRunMarks();
     // Watermarks move only when the whole run has finished: a run killed half-way and run
@@ -276,63 +260,38 @@ class LevelIngester implements Ingester {
       const watermark = await run.watermark(source.id);
       let latest = watermark;
       let rows = 0;
-      let batch: Pending[] = [];
-      // One batch is written while the next is parsed and validated.
+      // One batch is written while the next is parsed and validated (in a worker thread when
+      // the source can be reopened there).
       let inflight: Promise<string | undefined> = Promise.resolve(undefined);
       const settle = async () => {
         const t = await inflight;
         if (t !== undefined && (latest === undefined || t > latest)) latest = t;
       };
-      for await (const raw of source.rows({ signal: options.signal, since: watermark })) {
-        rows++;
-        run.report.rows++;
-        if ('error' in raw) {
-          run.reject(source.id, raw.rowNumber, [{ field: raw.error.field ?? '', ...raw.error }]);
-          continue;
-        }
-        const kind = kindOfRow(raw.data) ?? raw.kind ?? source.kind;
-        if (!kind) {
-          run.reject(source.id, raw.rowNumber, [
-            {
-              field: 'kind',
-              rule: 'KIND_UNKNOWN',
-              message: 'row kind unknown: add a kind field or name the source enterprises*, facts* or loans*',
-            },
-          ]);
-          continue;
-        }
-        const v = validateRecord(kind, raw.data, ctx);
-        run.warn(v.warnings);
-        if (!v.ok) {
-          run.reject(source.id, raw.rowNumber, v.errors);
-          continue;
-        }
-        const timed = typeof (raw.data as { updatedAt?: unknown }).updatedAt === 'string';
-        if (timed && watermark !== undefined && v.value.record.updatedAt <= watermark) {
-          run.report.skippedByWatermark++;
-          continue;
-        }
-        const { json, hash: h } = serialise(v.value);
-        batch.push({
-          source: source.id,
-          rowNumber: raw.rowNumber,
-          value: v.value,
-          identity: recordIdentity(v.value),
-          hash: h,
-          json,
-          timed,
-        });
-        if (batch.length >= batchSize) {
+      const settings = { originNode: this.#c.originNode, watermark, batchSize, signal: options.signal };
+      const batches =
+        this.#c.tokenKey && source.spec && options.worker !== false
+          ? workerBatches({ ...settings, spec: source.spec, kind: source.kind, tokenKey: this.#c.tokenKey, ahead: 3 })
+          : produce(source, { ...settings, tokenise: this.#c.tokenise });
+      for await (const b of batches) {
+        rows += b.rows;
+        run.report.rows += b.rows;
+        run.report.skippedByWatermark += b.skippedByWatermark;
+        for (const r of b.rejections) run.reject(source.id, r.rowNumber, r.issues);
+        run.warn(b.warnings);
+        if (b.pendings.length > 0) {
           await settle();
-          inflight = run.flush(batch);
-          batch = [];
-          options.onProgress?.({ rows: run.report.rows, source, sourceIndex, sources: sources.length });
+          inflight = run.flush(b.pendings);
         }
+        options.onProgress?.({
+          rows: run.report.rows,
+          source,
+          sourceIndex,
+          sources: sources.length,
+          done: b.done,
+          total: b.total,
+        });
       }
       await settle();
-      inflight = run.flush(batch);
-      await settle();
-      options.onProgress?.({ rows: run.report.rows, source, sourceIndex, sources: sources.length });
       if (latest !== undefined && latest !== watermark) watermarks.set(source.id, latest);
       run.report.sources.push({ id: source.id, rows, ...(latest ? { watermark: latest } : {}) });
     }
@@ -346,6 +305,44 @@ class LevelIngester implements Ingester {
       'ingest finished',
     );
     return r;
+  }
+}
+
+/** Batches produced by a worker thread, acknowledged one by one so it stays only a few ahead. */
+async function* workerBatches(data: ProduceWorkerData & { signal?: AbortSignal }): AsyncGenerator<Produced> {
+  const { signal, ...workerData } = data;
+  const worker = new Worker(new URL('./produce-worker.ts', import.meta.url), { workerData });
+  const inbox: Array<{ batch?: Produced; done?: boolean; error?: { message: string; rule?: string; name?: string } }> =
+    [];
+  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
+  worker.on('message', (m) => {
+    inbox.push(m);
+    wake?.();
+  });
+  worker.on('error', (err) => {
+    failure = err;
+    wake?.();
+  });
+  worker.on('exit', () => wake?.());
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      while (inbox.length === 0 && !failure) await new Promise<void>((r) => (wake = r));
+      if (failure) throw failure;
+      const m = inbox.shift()!;
+      if (m.error)
+        throw m.error.name === 'SourceError'
+          ? new SourceError(m.error.rule ?? 'READ', m.error.message)
+          : new Error(m.error.message);
+      if (m.done) return;
+      if (m.batch) {
+        yield m.batch;
+        worker.postMessage({ ack: 1 });
+      }
+    }
+  } finally {
+    await worker.terminate();
   }
 }
 

@@ -6,19 +6,23 @@ import { silentLogger } from '../node/logger.ts';
 import { createProfileStore } from '../profiles/index.ts';
 import { openDatabase, type RootDb } from '../storage/index.ts';
 import { createIngester } from './ingest.ts';
+import { idNumberTokenizer } from './produce.ts';
 
 /** A temporary directory. */
 export const tempDir = (prefix = 'ingest-') => mkdtemp(join(tmpdir(), prefix));
 
 /** Opens a fresh on-disk database with an ingester over it. */
-export async function ingestFixture(dir?: string) {
+export async function ingestFixture(dir?: string, options: { worker?: boolean } = {}) {
   const location = join(dir ?? (await tempDir()), 'db');
   const db = await openDatabase(location);
   const profiles = createProfileStore({ db });
+  const tokenKey = new Uint8Array(32).fill(7);
   const ingester = createIngester({
     db,
     profiles,
-    tokenise: (s) => `tok:${s.length}`,
+    tokenise: idNumberTokenizer(tokenKey),
+    // With the key, file sources are parsed and validated in a worker thread.
+    ...(options.worker ? { tokenKey } : {}),
     originNode: 'test',
     logger: silentLogger(),
   });

@@ -3,7 +3,6 @@
  * wires every subsystem through its `components`, and starts and stops them in order.
  */
 
-import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import {
   localSectionSource,
   type TokenService,
 } from '../authz/index.ts';
+import { idNumberTokenizer } from '../connectors/produce.ts';
 import { fromBase64 } from '../crypto/index.ts';
 import { createGraphqlHandler } from '../graphql/server.ts';
 import { createProfileStore, type ProfileStore } from '../profiles/index.ts';
@@ -78,8 +78,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     nodeId: config.nodeId,
     logger,
   });
-  const tokenise = (idNumber: string) =>
-    createHmac('sha256', keys.commitmentKey).update('id-number\0').update(idNumber).digest('base64url');
+  const tokenise = idNumberTokenizer(keys.commitmentKey);
 
   const tokens = createTokenService({
     privateKeyPem: keys.apiPrivateKeyPem,

@@ -9,12 +9,12 @@
  * - `federation.json`: the running processes (pid, API URL), while up
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createIngester, openSource } from '../../connectors/index.ts';
+import { idNumberTokenizer } from '../../connectors/produce.ts';
 import { ed25519Signer, toBase64 } from '../../crypto/index.ts';
 import { type SignedRoster, signRoster } from '../../federation/roster.ts';
 import { memberFromNodeDir } from '../../node/cli/commands/roster.ts';
@@ -73,12 +73,12 @@ async function loadData(dir: string, nodes: readonly DemoNode[], enterprises: nu
     const keys = await loadOrCreateKeys(join(home, KEY_FILE));
     const db = await openDatabase(join(home, 'db'));
     try {
-      const tokenise = (id: string) =>
-        createHmac('sha256', keys.commitmentKey).update('id-number\0').update(id).digest('base64url');
+      const tokenise = idNumberTokenizer(keys.commitmentKey);
       await createIngester({
         db,
         profiles: createProfileStore({ db }),
         tokenise,
+        tokenKey: keys.commitmentKey,
         originNode: n.nodeId,
         logger: silentLogger(),
       }).run(present.map((f) => openSource(f)));

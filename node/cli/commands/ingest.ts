@@ -1,9 +1,9 @@
 /** `credit-node ingest`: loads files, SQLite tables or HTTP APIs into a node's database. */
-import { createHmac } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { createIngester, openSource } from '../../../connectors/index.ts';
+import { idNumberTokenizer } from '../../../connectors/produce.ts';
 import { createProfileStore } from '../../../profiles/index.ts';
 import { openDatabase } from '../../../storage/index.ts';
 import { loadConfig } from '../../config.ts';
@@ -52,8 +52,7 @@ const command: Command = {
     });
     const db = await openDatabase(join(config?.dataDir ?? dataDir, 'db'));
     const logger = values.json ? silentLogger() : createLogger({ level: 'warn', name: 'ingest' });
-    const tokenise = (id: string) =>
-      createHmac('sha256', keys.commitmentKey).update('id-number\0').update(id).digest('base64url');
+    const tokenise = idNumberTokenizer(keys.commitmentKey);
     const bar =
       !values.json && process.stderr.isTTY
         ? new SingleBar({
@@ -65,12 +64,18 @@ const command: Command = {
     const started = performance.now();
     let barStarted = false;
     try {
-      const ingester = createIngester({ db, profiles: createProfileStore({ db }), tokenise, originNode, logger });
+      const ingester = createIngester({
+        db,
+        profiles: createProfileStore({ db }),
+        tokenise,
+        tokenKey: keys.commitmentKey,
+        originNode,
+        logger,
+      });
       const report = await ingester.run(sources, {
-        onProgress: ({ rows, source, sourceIndex, sources: n }) => {
+        onProgress: ({ rows, source, sourceIndex, sources: n, done, total }) => {
           if (!bar) return;
-          const p = source.progress();
-          const frac = p.total ? (sourceIndex + Math.min(1, p.done / p.total)) / n : sourceIndex / n;
+          const frac = total ? (sourceIndex + Math.min(1, done / total)) / n : sourceIndex / n;
           const rate = Math.round(rows / ((performance.now() - started) / 1000));
           const payload = { rows, rate, source: source.id.split('/').pop() };
           if (!barStarted) {
