@@ -7,12 +7,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIngester, openSource } from '../connectors/index.ts';
+import { idNumberTokenizer } from '../connectors/produce.ts';
 import { type RecordKind, validateRecord } from '../model/index.ts';
 import { silentLogger } from '../node/logger.ts';
 import { createProfileStore } from '../profiles/index.ts';
 import { generate } from '../scenarios/gen/generate.ts';
 import { openDatabase } from '../storage/index.ts';
 
+const TOKEN_KEY = new Uint8Array(32).fill(1);
 const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
 
 async function timeRows(spec: string, kind: RecordKind, validate: boolean) {
@@ -32,7 +34,7 @@ async function ingest(specs: string[]) {
   const ingester = createIngester({
     db,
     profiles: createProfileStore({ db }),
-    tokenise: (s) => s,
+    tokenise: idNumberTokenizer(TOKEN_KEY),
     originNode: 'bench',
     logger: silentLogger(),
   });

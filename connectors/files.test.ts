@@ -83,10 +83,6 @@ describe('file connectors', () => {
     const source = openSource(await file('enterprises.csv', Buffer.concat([header, good, gbk])));
     await expect(ingester.run([source])).rejects.toMatchObject({ rule: 'ENCODING' });
     expect((await dump(db)).filter((k) => k.startsWith('!profiles!'))).toEqual([]);
-    // The same refusal when the file is parsed in a worker thread.
-    const w = await ingestFixture(undefined, { worker: true });
-    await expect(w.ingester.run([openSource(source.id)])).rejects.toMatchObject({ rule: 'ENCODING' });
-    expect((await dump(w.db)).filter((k) => k.startsWith('!profiles!'))).toEqual([]);
   });
 
   it('empty files are read as zero rows', async () => {

@@ -1,11 +1,9 @@
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Issue, LegalPerson } from '../model/index.ts';
 import type { BatchOp, ProfileStore } from '../profiles/index.ts';
 import { jsonSublevel, type RootDb } from '../storage/index.ts';
-import { type Pending, type Produced, produce } from './produce.ts';
-import type { ProduceWorkerData } from './produce-worker.ts';
-import { type Source, SourceError } from './types.ts';
+import { type Pending, produce } from './produce.ts';
+import type { Source } from './types.ts';
 
 /** One rejected row. */
 export interface Rejection {
@@ -60,11 +58,6 @@ export interface IngesterComponents {
   tokenise: (idNumber: string) => string;
   originNode: string;
   logger: Logger;
-  /**
-   * The key behind `tokenise`. With it, sources opened by spec are parsed and validated in a
-   * worker thread while this thread writes.
-   */
-  tokenKey?: Uint8Array;
 }
 
 /** Progress of a run. */
@@ -83,8 +76,6 @@ export interface IngestOptions {
   signal?: AbortSignal;
   batchSize?: number;
   onProgress?: (p: IngestProgress) => void;
-  /** Set false to parse and validate on this thread even when a worker could be used. */
-  worker?: boolean;
 }
 
 /** Runs ingests. */
@@ -260,18 +251,14 @@ class LevelIngester implements Ingester {
       const watermark = await run.watermark(source.id);
       let latest = watermark;
       let rows = 0;
-      // One batch is written while the next is parsed and validated (in a worker thread when
-      // the source can be reopened there).
+      // One batch is written while the next is parsed and validated.
       let inflight: Promise<string | undefined> = Promise.resolve(undefined);
       const settle = async () => {
         const t = await inflight;
         if (t !== undefined && (latest === undefined || t > latest)) latest = t;
       };
       const settings = { originNode: this.#c.originNode, watermark, batchSize, signal: options.signal };
-      const batches =
-        this.#c.tokenKey && source.spec && options.worker !== false
-          ? workerBatches({ ...settings, spec: source.spec, kind: source.kind, tokenKey: this.#c.tokenKey, ahead: 3 })
-          : produce(source, { ...settings, tokenise: this.#c.tokenise });
+      const batches = produce(source, { ...settings, tokenise: this.#c.tokenise });
       for await (const b of batches) {
         rows += b.rows;
         run.report.rows += b.rows;
@@ -305,44 +292,6 @@ class LevelIngester implements Ingester {
       'ingest finished',
     );
     return r;
-  }
-}
-
-/** Batches produced by a worker thread, acknowledged one by one so it stays only a few ahead. */
-async function* workerBatches(data: ProduceWorkerData & { signal?: AbortSignal }): AsyncGenerator<Produced> {
-  const { signal, ...workerData } = data;
-  const worker = new Worker(new URL('./produce-worker.ts', import.meta.url), { workerData });
-  const inbox: Array<{ batch?: Produced; done?: boolean; error?: { message: string; rule?: string; name?: string } }> =
-    [];
-  let wake: (() => void) | undefined;
-  let failure: Error | undefined;
-  worker.on('message', (m) => {
-    inbox.push(m);
-    wake?.();
-  });
-  worker.on('error', (err) => {
-    failure = err;
-    wake?.();
-  });
-  worker.on('exit', () => wake?.());
-  try {
-    for (;;) {
-      signal?.throwIfAborted();
-      while (inbox.length === 0 && !failure) await new Promise<void>((r) => (wake = r));
-      if (failure) throw failure;
-      const m = inbox.shift()!;
-      if (m.error)
-        throw m.error.name === 'SourceError'
-          ? new SourceError(m.error.rule ?? 'READ', m.error.message)
-          : new Error(m.error.message);
-      if (m.done) return;
-      if (m.batch) {
-        yield m.batch;
-        worker.postMessage({ ack: 1 });
-      }
-    }
-  } finally {
-    await worker.terminate();
   }
 }
 

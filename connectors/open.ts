@@ -7,12 +7,6 @@ import { type Source, SourceError } from './types.ts';
 
 /** Opens a source by its spec. `kind` overrides what the name implies. */
 export function openSource(spec: string, kind?: RecordKind): Source {
-  const source = open(spec, kind);
-  source.spec = spec;
-  return source;
-}
-
-function open(spec: string, kind?: RecordKind): Source {
   if (spec.startsWith('http://') || spec.startsWith('https://')) return new HttpSource(spec);
   if (spec.startsWith('sqlite:')) {
     const [path, query = ''] = spec.slice('sqlite:'.length).split('?', 2);

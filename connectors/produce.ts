@@ -1,7 +1,6 @@
 /**
  * The CPU half of an ingest run: rows → validated, serialised records in batches, with the
- * rejections and warnings found on the way. It runs inline or in a worker thread
- * (`produce-worker.ts`), while the calling thread writes the previous batch to the database.
+ * rejections and warnings found on the way, produced while the previous batch is written.
  */
 import { createHmac, hash } from 'node:crypto';
 import { type IngestRecord, type Issue, validateRecord } from '../model/index.ts';

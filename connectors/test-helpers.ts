@@ -12,7 +12,7 @@ import { idNumberTokenizer } from './produce.ts';
 export const tempDir = (prefix = 'ingest-') => mkdtemp(join(tmpdir(), prefix));
 
 /** Opens a fresh on-disk database with an ingester over it. */
-export async function ingestFixture(dir?: string, options: { worker?: boolean } = {}) {
+export async function ingestFixture(dir?: string) {
   const location = join(dir ?? (await tempDir()), 'db');
   const db = await openDatabase(location);
   const profiles = createProfileStore({ db });
@@ -21,8 +21,6 @@ export async function ingestFixture(dir?: string, options: { worker?: boolean } 
     db,
     profiles,
     tokenise: idNumberTokenizer(tokenKey),
-    // With the key, file sources are parsed and validated in a worker thread.
-    ...(options.worker ? { tokenKey } : {}),
     originNode: 'test',
     logger: silentLogger(),
   });

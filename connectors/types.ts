@@ -32,8 +32,6 @@ export interface Source {
   readonly id: string;
   /** Record kind of every row, when the source name tells it. */
   readonly kind?: RecordKind;
-  /** The spec the source was opened from (lets a worker thread open it again). */
-  spec?: string;
   rows(options?: ReadOptions): AsyncIterable<RawRow>;
   /** Current progress. */
   progress(): SourceProgress;

@@ -78,7 +78,7 @@ async function loadData(dir: string, nodes: readonly DemoNode[], enterprises: nu
         db,
         profiles: createProfileStore({ db }),
         tokenise,
-        tokenKey: keys.commitmentKey,
+
         originNode: n.nodeId,
         logger: silentLogger(),
       }).run(present.map((f) => openSource(f)));

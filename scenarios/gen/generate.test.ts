@@ -31,47 +31,41 @@ describe('synthetic federation data', () => {
     );
   });
 
-  it.each([
-    ['on this thread', false],
-    ['in a worker thread', true],
-  ])(
-    'ingest (%s) rejects exactly the rows the manifest marks as broken and flags exactly the planted duplicate codes',
-    async (_how, worker) => {
-      const out = await tempDir('gen-m-');
-      const m = await generate({ enterprises: 3000, seed: 'manifest', out });
-      expect(Object.keys(m.invalid).sort()).toEqual(
-        [
-          'DATE',
-          'NEGATIVE_WITHOUT_DOCUMENT',
-          'PROHIBITED_FIELD',
-          'PUBLICITY_WINDOW',
-          'UNKNOWN_FIELD',
-          'USCC_CHECKSUM',
-        ].sort(),
-      );
-      const ndjsonFiles = Object.keys(m.files).filter((f) => f.endsWith('.ndjson') && !f.startsWith('keys/'));
-      const { ingester, profiles } = await ingestFixture(undefined, { worker });
-      const r = await ingester.run(ndjsonFiles.map((f) => openSource(join(out, f))));
-      expect(r.reasons).toEqual({ ...m.invalid, DUPLICATE_CODE: m.duplicateCodes.length });
-      expect(r.rejected).toBe(Object.values(m.invalid).reduce((s, n) => s + n, 0) + m.duplicateCodes.length);
-      expect([...r.duplicateCodes].sort()).toEqual([...m.duplicateCodes].sort());
-      const byCode = (a: { uscc: string }, b: { uscc: string }) => a.uscc.localeCompare(b.uscc);
-      expect([...r.oneEntityManyCodes].sort(byCode)).toEqual([...m.oneEntityManyCodes].sort(byCode));
-      const rows = ndjsonFiles.reduce((s, f) => s + m.files[f].rows, 0);
-      expect(r.rows).toBe(rows);
-      expect(r.accepted).toBe(rows - r.rejected);
-      // Key pairs belong to valid codes; loans exist at three banks.
-      const keys = (await readFile(join(out, 'keys/enterprises.ndjson'), 'utf8'))
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l));
-      expect(keys.every((k) => validateUscc(k.uscc).valid)).toBe(true);
-      expect(m.banks).toHaveLength(3);
-      expect((await profiles.getLoans(keys[0].uscc)).length + 1).toBeGreaterThan(0);
-      const sections = new Set((await profiles.getFacts(m.samples['zz-centre'][0])).map((f) => f.subtype));
-      expect(sections.has('TAX_GRADE') && sections.has('EVALUATION') && sections.has('SOCIAL_INSURANCE')).toBe(true);
-    },
-  );
+  it('ingest rejects exactly the rows the manifest marks as broken and flags exactly the planted duplicate codes', async () => {
+    const out = await tempDir('gen-m-');
+    const m = await generate({ enterprises: 3000, seed: 'manifest', out });
+    expect(Object.keys(m.invalid).sort()).toEqual(
+      [
+        'DATE',
+        'NEGATIVE_WITHOUT_DOCUMENT',
+        'PROHIBITED_FIELD',
+        'PUBLICITY_WINDOW',
+        'UNKNOWN_FIELD',
+        'USCC_CHECKSUM',
+      ].sort(),
+    );
+    const ndjsonFiles = Object.keys(m.files).filter((f) => f.endsWith('.ndjson') && !f.startsWith('keys/'));
+    const { ingester, profiles } = await ingestFixture();
+    const r = await ingester.run(ndjsonFiles.map((f) => openSource(join(out, f))));
+    expect(r.reasons).toEqual({ ...m.invalid, DUPLICATE_CODE: m.duplicateCodes.length });
+    expect(r.rejected).toBe(Object.values(m.invalid).reduce((s, n) => s + n, 0) + m.duplicateCodes.length);
+    expect([...r.duplicateCodes].sort()).toEqual([...m.duplicateCodes].sort());
+    const byCode = (a: { uscc: string }, b: { uscc: string }) => a.uscc.localeCompare(b.uscc);
+    expect([...r.oneEntityManyCodes].sort(byCode)).toEqual([...m.oneEntityManyCodes].sort(byCode));
+    const rows = ndjsonFiles.reduce((s, f) => s + m.files[f].rows, 0);
+    expect(r.rows).toBe(rows);
+    expect(r.accepted).toBe(rows - r.rejected);
+    // Key pairs belong to valid codes; loans exist at three banks.
+    const keys = (await readFile(join(out, 'keys/enterprises.ndjson'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(keys.every((k) => validateUscc(k.uscc).valid)).toBe(true);
+    expect(m.banks).toHaveLength(3);
+    expect((await profiles.getLoans(keys[0].uscc)).length + 1).toBeGreaterThan(0);
+    const sections = new Set((await profiles.getFacts(m.samples['zz-centre'][0])).map((f) => f.subtype));
+    expect(sections.has('TAX_GRADE') && sections.has('EVALUATION') && sections.has('SOCIAL_INSURANCE')).toBe(true);
+  });
 
   it('the CSV variant of enterprise files yields the same outcome as the NDJSON one', async () => {
     const out = await tempDir('gen-csv-');

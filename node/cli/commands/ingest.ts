@@ -68,7 +68,7 @@ const command: Command = {
         db,
         profiles: createProfileStore({ db }),
         tokenise,
-        tokenKey: keys.commitmentKey,
+
         originNode,
         logger,
       });
