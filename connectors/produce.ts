@@ -7,10 +7,7 @@ import { type IngestRecord, type Issue, validateRecord } from '../model/index.ts
 import { recordIdentity } from '../profiles/index.ts';
 import { kindOfRow, type Source } from './types.ts';
 
-/**
- * A record ready to write. `value` carries only the fields the writer needs for keys and checks
- * (identity, location, entity fingerprint); the full record travels as its JSON.
- */
+/** A validated record ready to write, with its JSON (stored as is) and content hash. */
 export interface Pending {
   source: string;
   rowNumber: number;
@@ -47,24 +44,6 @@ export interface ProduceOptions {
 /** The keyed token of a natural person's ID number (never store the number itself). */
 export function idNumberTokenizer(key: Uint8Array): (id: string) => string {
   return (id) => createHmac('sha256', key).update('id-number\0').update(id).digest('base64url');
-}
-
-/** Keeps only the record fields the writer needs. */
-function light(r: IngestRecord): IngestRecord {
-  switch (r.kind) {
-    case 'enterprise': {
-      const { uscc, name, legalRepresentative, establishedOn, updatedAt } = r.record;
-      return { kind: r.kind, record: { uscc, name, legalRepresentative, establishedOn, updatedAt } as typeof r.record };
-    }
-    case 'fact': {
-      const { id, uscc, subtype, updatedAt } = r.record;
-      return { kind: r.kind, record: { id, uscc, subtype, updatedAt } as typeof r.record };
-    }
-    case 'loan': {
-      const { bank, loanId, uscc, updatedAt } = r.record;
-      return { kind: r.kind, record: { bank, loanId, uscc, updatedAt } as typeof r.record };
-    }
-  }
 }
 
 /** Reads, validates and serialises a source in batches. */
@@ -114,7 +93,7 @@ export async function* produce(source: Source, o: ProduceOptions): AsyncGenerato
             out.pendings.push({
               source: source.id,
               rowNumber: raw.rowNumber,
-              value: light(v.value),
+              value: v.value,
               identity: recordIdentity(v.value),
               hash: hash('sha256', `${v.value.kind}\n${json}`, 'base64url'),
               json,
