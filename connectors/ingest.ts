@@ -1,3 +1,16 @@
+/**
+ * An ingest run: raw rows → validated, cleaned one-table records, written in atomic batches.
+ *
+ * Bookkeeping in the `ingest` sublevel (written in the same batch as the records it describes):
+ * - `h!<identity>` → `<run>:<content hash>`: the stored content (re-runs skip unchanged rows) and
+ *   the last run that saw the record (a second, different row in the same run is a duplicate)
+ * - `m!run` → number of the run in progress; a run killed at any point is resumed under the same
+ *   number, so it ends with the same database as a run never interrupted; `m!runs` counts runs
+ * - `w!<sourceId>` → watermark: the latest `updatedAt` taken from that source (incremental sync),
+ *   written only when the whole run ends
+ * - `n!<fingerprint>` → the USCC first seen for an entity (name, legal representative, established date)
+ * - `p!<uscc>` → a 重错码 problem found for that code (one entity under many codes)
+ */
 import type { Logger } from 'pino';
 import type { Issue, LegalPerson } from '../model/index.ts';
 import type { BatchOp, ProfileStore } from '../profiles/index.ts';
@@ -130,16 +143,29 @@ class Run {
     }
   }
 
-  async clearRunMarks() {
-    await this.#sub.clear({ gte: 'r!', lt: 'r"' });
+  /** Number of this run: a run killed before it finished is resumed under the same number. */
+  #run = 0;
+
+  /** The run number still has to be recorded (with the run's first write). */
+  #unrecorded = false;
+
+  /** Starts (or resumes) a run. */
+  async begin() {
+    const unfinished = (await this.#sub.get('m!run')) as number | undefined;
+    this.#run = unfinished ?? (((await this.#sub.get('m!runs')) as number | undefined) ?? 0) + 1;
+    this.#unrecorded = unfinished === undefined;
+  }
+
+  /** Ends a run, together with the watermarks it reached. */
+  async end(marks: Map<string, string>) {
+    await this.#sub.batch([
+      ...[...marks].map(([id, value]) => ({ type: 'put' as const, key: `w!${id}`, value })),
+      { type: 'del' as const, key: 'm!run' },
+    ]);
   }
 
   async watermark(sourceId: string) {
     return (await this.#sub.get(`w!${sourceId}`)) as string | undefined;
-  }
-
-  async setWatermarks(marks: Map<string, string>) {
-    await this.#sub.batch([...marks].map(([id, value]) => ({ type: 'put' as const, key: `w!${id}`, value })));
   }
 
   /** Writes a batch atomically; returns the latest source time among the rows it took. */
@@ -147,19 +173,25 @@ class Run {
     if (batch.length === 0) return undefined;
     let latest: string | undefined;
     const sub = this.#sub;
-    const keys: string[] = [];
-    for (const p of batch) keys.push(`h!${p.identity}`, `r!${p.identity}`);
-    const found = await sub.getMany(keys);
+    // `h!<identity>` holds `<run>:<hash>`: the content last stored and the run that last saw it.
+    const found = (await sub.getMany(batch.map((p) => `h!${p.identity}`))) as Array<string | undefined>;
+    const mark = `${this.#run}:`;
     const ops: BatchOp[] = [];
     const seenInBatch = new Map<string, string>();
     const write: Pending[] = [];
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i];
-      const stored = found[2 * i] as string | undefined;
-      const inRun = seenInBatch.get(p.identity) ?? (found[2 * i + 1] as string | undefined);
+      const entry = found[i];
+      const cut = entry?.indexOf(':') ?? -1;
+      const stored = entry === undefined ? undefined : entry.slice(cut + 1);
+      const inRun = seenInBatch.get(p.identity) ?? (entry?.startsWith(mark) ? stored : undefined);
       if (inRun !== undefined) {
-        if (inRun === p.hash) this.report.repeatedRows++;
-        else {
+        if (inRun === p.hash) {
+          // A repeat, or a row already taken before this run was interrupted: it still counts
+          // towards the watermark.
+          this.report.repeatedRows++;
+          if (p.timed && (latest === undefined || p.value.record.updatedAt > latest)) latest = p.value.record.updatedAt;
+        } else {
           const enterprise = p.value.kind === 'enterprise';
           this.report.duplicates++;
           if (enterprise && !this.report.duplicateCodes.includes(p.value.record.uscc))
@@ -182,12 +214,17 @@ class Run {
       }
       seenInBatch.set(p.identity, p.hash);
       if (p.timed && (latest === undefined || p.value.record.updatedAt > latest)) latest = p.value.record.updatedAt;
-      ops.push({ type: 'put', sublevel: sub, key: `r!${p.identity}`, value: p.hash });
+      ops.push({ type: 'put', sublevel: sub, key: `h!${p.identity}`, value: mark + p.hash });
       if (stored === p.hash) this.report.unchanged++;
-      else {
-        write.push(p);
-        ops.push({ type: 'put', sublevel: sub, key: `h!${p.identity}`, value: p.hash });
-      }
+      else write.push(p);
+    }
+    if (this.#unrecorded && ops.length > 0) {
+      // Recorded with the first write, so a run that writes nothing leaves the database as it was.
+      ops.push(
+        { type: 'put', sublevel: sub, key: 'm!run', value: this.#run },
+        { type: 'put', sublevel: sub, key: 'm!runs', value: this.#run },
+      );
+      this.#unrecorded = false;
     }
     await this.#entities(write, ops);
     const records = write.map((p) => p.value);
@@ -243,7 +280,7 @@ class LevelIngester implements Ingester {
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     const _ctx = { originNode: this.#c.originNode, tokenise: this.#c.tokenise };
     const log = this.#c.logger.child({ component: 'ingest' });
-    await run.clearRunMarks();
+    await run.begin();
     // Watermarks move only when the whole run has finished: a run killed half-way and run
     // again then sees exactly the same rows as one that was never interrupted.
     const watermarks = new Map<string, string>();
@@ -282,8 +319,7 @@ class LevelIngester implements Ingester {
       if (latest !== undefined && latest !== watermark) watermarks.set(source.id, latest);
       run.report.sources.push({ id: source.id, rows, ...(latest ? { watermark: latest } : {}) });
     }
-    await run.setWatermarks(watermarks);
-    await run.clearRunMarks();
+    await run.end(watermarks);
     const r = run.report;
     r.durationMs = Math.round(performance.now() - started);
     r.recordsPerSecond = r.durationMs > 0 ? Math.round((r.rows * 1000) / r.durationMs) : r.rows;
