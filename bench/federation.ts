@@ -1,9 +1,7 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { draftConsent, signConsent } from '../authz/index.ts';
-import { fromBase64 } from '../crypto/index.ts';
-import { federationClients, type NodeClient } from '../scenarios/demo/client.ts';
+import { authorise, demoEnterprise, federationClients, type NodeClient } from '../scenarios/demo/client.ts';
 import { prepareFederation, startFederation, stopFederation } from '../scenarios/federation/launcher.ts';
 
 async function timeReads(
@@ -35,29 +33,10 @@ export async function bench(): Promise<Record<string, unknown>> {
     });
     await startFederation(dir, { detached: true, timeoutMs: 120_000 });
     const clients = await federationClients(dir);
-    const manifest = JSON.parse(await readFile(join(dir, 'data/manifest.json'), 'utf8'));
-    const uscc = manifest.samples['xm-centre'][0] as string;
-    const key = (await readFile(join(dir, 'data/keys/enterprises.ndjson'), 'utf8'))
-      .split('\n')
-      .map((l) => (l ? JSON.parse(l) : undefined))
-      .find((k) => k?.uscc === uscc);
     const centre = clients.get('xm-centre')!;
-    await centre.gql(
-      `mutation($u: String!, $k: String!) { registerEnterpriseKey(uscc: $u, publicKey: $k) { uscc } }`,
-      { u: uscc, k: key.publicKey },
-      { sub: 'staff', role: 'centre-staff' },
-    );
-    for (const bank of ['bank-a']) {
-      const c = signConsent(
-        draftConsent({ enterprise: uscc, grantee: bank, scopes: ['registration', 'tax', 'evaluation'] }),
-        fromBase64(key.seed)!,
-      );
-      await centre.gql(
-        `mutation($c: SignedConsentInput!) { grantConsent(consent: $c) { id } }`,
-        { c },
-        { sub: 'rep', role: 'enterprise', uscc },
-      );
-    }
+    const enterprise = await demoEnterprise(dir, 'xm-centre');
+    const uscc = enterprise.uscc;
+    await authorise(centre, enterprise, 'bank-a', ['registration', 'tax', 'evaluation']);
     const officer = { sub: 'officer-1', role: 'bank-officer' as const, bank: 'bank-a' };
     await new Promise((r) => setTimeout(r, 1500));
     const remote = `query($u: String!) { enterprise(uscc: $u, purpose: "loan-application") { tax { id } } }`;

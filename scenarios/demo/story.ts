@@ -5,12 +5,11 @@
  * and the bank's next read is refused at every node.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ConsentBody, draftConsent, type Principal, signConsent } from '../../authz/index.ts';
-import { fromBase64 } from '../../crypto/index.ts';
 import { CLI } from '../federation/launcher.ts';
-import { type Answer, federationClients, type NodeClient } from './client.ts';
+import { type Answer, demoEnterprise, federationClients, type NodeClient } from './client.ts';
 
 /** A failed step. */
 export class StoryError extends Error {
@@ -50,13 +49,8 @@ export async function runStory(dir: string, say: (line: string) => void): Promis
     check(c, `node ${id} is not running`);
     return c as NodeClient;
   };
-  const manifest = JSON.parse(await readFile(join(dir, 'data/manifest.json'), 'utf8'));
-  const uscc: string = manifest.samples['xm-centre'][0];
-  const keyLine = (await readFile(join(dir, 'data/keys/enterprises.ndjson'), 'utf8'))
-    .split('\n')
-    .find((l) => l.includes(`"${uscc}"`));
-  check(keyLine, `no key pair for ${uscc} in the demo data`);
-  const key = JSON.parse(keyLine) as { publicKey: string; seed: string };
+  const key = await demoEnterprise(dir, 'xm-centre');
+  const uscc = key.uscc;
   const centre = node('xm-centre');
   const staff: Principal = { sub: 'staff-01', role: 'centre-staff' };
   const enterprise: Principal = { sub: 'rep-01', role: 'enterprise', uscc };
@@ -78,7 +72,7 @@ export async function runStory(dir: string, say: (line: string) => void): Promis
   const body: ConsentBody = draftConsent({ enterprise: uscc, grantee: 'bank-a', scopes: ['registration', 'tax'] });
   const granted = await centre.gql(
     `mutation($c: SignedConsentInput!) { grantConsent(consent: $c) { id status } }`,
-    { c: signConsent(body, fromBase64(key.seed)!) },
+    { c: signConsent(body, key.seed) },
     enterprise,
   );
   check(!granted.errors, `grant failed: ${granted.errors?.[0]?.message}`);
