@@ -25,6 +25,7 @@ import type { NodeConfig } from './config.ts';
 import { type NodeFederation, wireFederation } from './federation-wiring.ts';
 import { KEY_FILE, loadOrCreateKeys, type NodeKeys } from './keystore.ts';
 import type { Logger } from './logger.ts';
+import { renderMetrics } from './metrics.ts';
 
 /** A running (or stopped) credit node. */
 export interface CreditNode {
@@ -171,6 +172,11 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL' } }] }));
       });
+      return;
+    }
+    if (req.url === '/metrics' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(renderMetrics(config, accessLog, federation));
       return;
     }
     if (req.url === '/health' && req.method === 'GET') {

@@ -232,6 +232,8 @@ describe('the federation across real processes on loopback', () => {
       );
     }, 45_000);
     expect(alarmed).toBe(true);
+    const metrics = await (await fetch(`${current.nodes[0].url}/metrics`)).text();
+    expect(metrics).toMatch(/credit_federation_alarms\{kind="SPLIT_VIEW"\} [1-9]/);
   }, 120_000);
 
   it('stops every node and leaves no process behind', async () => {

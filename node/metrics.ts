@@ -1,0 +1,38 @@
+/** `/metrics`: the node's state in the Prometheus text format (alarms are a metric, not only a log line). */
+import type { AccessLog } from '../accesslog/log.ts';
+import type { NodeConfig } from './config.ts';
+import type { NodeFederation } from './federation-wiring.ts';
+
+const label = (v: string) => v.replace(/["\\\n]/g, '_');
+
+/** Renders the node's metrics. */
+export function renderMetrics(config: NodeConfig, log: AccessLog, federation: NodeFederation | undefined): string {
+  const lines: string[] = [];
+  const gauge = (name: string, help: string, samples: Array<[string, number]>) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+  };
+  gauge('credit_node_info', 'Node identity.', [[`{node="${label(config.nodeId)}",role="${config.role}"}`, 1]]);
+  gauge('credit_access_log_entries', 'Entries in the signed access log.', [['', log.size()]]);
+  gauge('credit_access_log_checkpoint_size', 'Tree size of the latest signed checkpoint.', [
+    ['', log.latestCheckpoint()?.size ?? 0],
+  ]);
+  if (federation) {
+    const peers = federation.health.peers();
+    gauge('credit_federation_roster_version', 'Version of the roster in force.', [
+      ['', federation.roster.current()?.roster.version ?? 0],
+    ]);
+    gauge('credit_federation_peers', 'Roster members by reachability.', [
+      ['{state="up"}', peers.filter((p) => p.up).length],
+      ['{state="down"}', peers.filter((p) => !p.up).length],
+    ]);
+    const alarms = federation.alarms() as Array<{ kind: string }>;
+    const kinds = ['SPLIT_VIEW', 'INCONSISTENT', 'BAD_SIGNATURE', 'ROSTER_CONFLICT'];
+    gauge(
+      'credit_federation_alarms',
+      'Witness and roster alarms raised (split views, inconsistent logs, bad signatures, conflicting rosters).',
+      kinds.map((k) => [`{kind="${k}"}`, alarms.filter((a) => a.kind === k).length]),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
