@@ -1,4 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { serverAudits } from 'graphql-http';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +11,7 @@ import { type ConsentBody, signConsent, verifyReport } from '../authz/index.ts';
 import { ed25519KeyPair, toBase64Url } from '../crypto/index.ts';
 import { type ApiFixture, startApiNode } from './test-fixture.ts';
 
+const CLI = new URL('../node/cli/main.ts', import.meta.url).pathname;
 let f: ApiFixture;
 let E: string;
 let E2: string;
@@ -227,6 +232,23 @@ describe('authorised profile API over HTTP', () => {
     };
     expect(rep.sections).toEqual(['registration', 'tax', 'evaluation', 'penalties']);
     expect(verifyReport(rep, rep.signedBy)).toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), 'report-'));
+    await writeFile(join(dir, 'report.json'), JSON.stringify(rep));
+    const ok = spawnSync(process.execPath, [CLI, 'verify', 'report', '--key', rep.signedBy, join(dir, 'report.json')], {
+      encoding: 'utf8',
+    });
+    expect(ok.status).toBe(0);
+    await writeFile(
+      join(dir, 'report.json'),
+      JSON.stringify({ ...rep, document: rep.document.replace('"tax"', '"tbx"') }),
+    );
+    const bad = spawnSync(
+      process.execPath,
+      [CLI, 'verify', 'report', '--key', rep.signedBy, join(dir, 'report.json')],
+      { encoding: 'utf8' },
+    );
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/does not verify/);
     expect(verifyReport({ ...rep, document: rep.document.replace('"tax"', '"tbx"') }, rep.signedBy)).toBe(false);
   });
 
