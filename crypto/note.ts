@@ -4,7 +4,7 @@
  * formats do not allow is rejected with a reason.
  */
 import { type Ed25519Signer, ed25519PublicKey, ed25519Sign, ed25519Verify } from './ed25519.ts';
-import { bytesEqual, concatBytes, fromBase64, fromHex, fromUtf8, toBase64, toHex, toUtf8 } from './encoding.ts';
+import { bytesEqual, concatBytes, fromBase64, fromHex, toBase64, toHex, toUtf8 } from './encoding.ts';
 import { sha256 } from './hash.ts';
 
 /** Signature types of signed notes. */
@@ -200,9 +200,4 @@ export function verifyCosignature(body: string, line: string, witness: NoteVerif
   if (m[1] !== witness.name || !bytesEqual(blob.subarray(0, 4), witness.keyId))
     throw new NoteError('cosignature is by another key');
   return verifyCosignatureBlob(body, witness, blob.subarray(4));
-}
-
-/** Decodes note text bytes strictly as UTF-8. */
-export function noteFromBytes(bytes: Uint8Array): string {
-  return fromUtf8(bytes);
 }

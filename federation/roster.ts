@@ -144,12 +144,6 @@ export function signRoster(roster: SignedRoster, signer: Ed25519Signer): SignedR
   };
 }
 
-/** A member valid at `now`, by node id. */
-export function activeMember(roster: SignedRoster, nodeId: string, now = Date.now()): RosterMember | undefined {
-  const m = roster.roster.members.find((x) => x.nodeId === nodeId);
-  return m && isActive(m, now) ? m : undefined;
-}
-
 /** True when `now` lies in the member's validity interval. */
 export function isActive(m: RosterMember, now = Date.now()): boolean {
   return Date.parse(m.validFrom) <= now && now < Date.parse(m.validUntil);

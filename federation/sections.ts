@@ -186,17 +186,17 @@ export function createSectionFetching(c: SectionsComponents) {
           });
         const principal = { sub: req.requester.principal, role: 'bank-officer' as const, bank: req.requester.bank };
         // A holder that knows nothing of this enterprise says so without deciding or logging anything.
-        if (
-          req.local &&
-          !(
-            await c.local.read(req.uscc, req.sections, {
-              principal,
-              purpose: req.purpose,
-              correlationId: req.correlationId,
-            })
-          ).held
-        )
-          return { uscc: req.uscc, facts: {}, servedBy: {}, unavailable: [], held: false };
+        // Otherwise the sections just read are released only if the consent decision allows (read once).
+        let source: SectionSource = federated;
+        if (req.local) {
+          const own = await c.local.read(req.uscc, req.sections, {
+            principal,
+            purpose: req.purpose,
+            correlationId: req.correlationId,
+          });
+          if (!own.held) return { uscc: req.uscc, facts: {}, servedBy: {}, unavailable: [], held: false };
+          source = { read: async () => own };
+        }
         try {
           return await c.access.readProfile(
             {
@@ -208,13 +208,11 @@ export function createSectionFetching(c: SectionsComponents) {
               correlationId: req.correlationId,
             },
             // A sub-request reads only this node's data and never delegates; a gateway request may.
-            req.local ? { source: c.local, delegate: false } : { source: federated, delegate: true },
+            { source, delegate: !req.local },
           );
         } catch (err) {
           if (err instanceof ConsentRequiredError)
-            throw Object.assign(
-              new PeerError('CONSENT_REQUIRED', err.message, { missing: err.missing, reason: err.reason }),
-            );
+            throw new PeerError('CONSENT_REQUIRED', err.message, { missing: err.missing, reason: err.reason });
           throw err;
         }
       },

@@ -365,6 +365,9 @@ describe('bad input and abuse', () => {
     );
     expect(code(await f.gql(PROFILE, { uscc: 12, purpose: 'loan-application' }, t.bankA))).toBeDefined();
     expect(code(await f.gql(`{ nope }`, {}, t.bankA))).toBeDefined();
+    expect(code(await f.gql(`{ keyBinding(uscc: "91350200776049653B") { uscc } }`, {}, t.bankA))).toBe(
+      'BAD_USER_INPUT',
+    );
     const r = await f.gql(`query { enterprise(uscc: "x", purpose: "loan-application") { uscc } }`, {}, t.bankA);
     expect(code(r)).toBe('BAD_USER_INPUT');
   });

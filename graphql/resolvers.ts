@@ -235,7 +235,9 @@ export function createResolvers(s: ResolverServices) {
       },
       keyBinding: async (_: unknown, a: { uscc: string }, ctx: Context) => {
         who(ctx);
-        const b = await s.consents.bindingFor(validateUscc(a.uscc).code);
+        const r = validateUscc(a.uscc);
+        if (!r.valid) throw new InvalidInputError('uscc is not a valid USCC');
+        const b = await s.consents.bindingFor(r.code);
         return b ? bindingView(b) : null;
       },
       accessLog: async (_: unknown, __: unknown, ctx: Context) => {

@@ -450,8 +450,3 @@ export function validateRecord(kind: RecordKind, row: unknown, ctx: ValidationCo
   if (value && c.errors.length === 0) return { ok: true, value, warnings: c.warnings };
   return { ok: false, errors: c.errors, warnings: c.warnings };
 }
-
-/** The section a fact belongs to. */
-export function sectionOf(subtype: FactSubtype) {
-  return FACT_SECTION[subtype];
-}

@@ -12,7 +12,6 @@ import {
   type ConsentService,
   createAccessService,
   createConsentService,
-  createTokenService,
   localSectionSource,
   type TokenService,
 } from '../authz/index.ts';
@@ -26,6 +25,7 @@ import { type NodeFederation, wireFederation } from './federation-wiring.ts';
 import { KEY_FILE, loadOrCreateKeys, type NodeKeys } from './keystore.ts';
 import type { Logger } from './logger.ts';
 import { renderMetrics } from './metrics.ts';
+import { nodeTokenService } from './tokens.ts';
 
 /** A running (or stopped) credit node. */
 export interface CreditNode {
@@ -81,13 +81,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
   });
   const tokenise = idNumberTokenizer(keys.commitmentKey);
 
-  const tokens = createTokenService({
-    privateKeyPem: keys.apiPrivateKeyPem,
-    publicKeyPem: keys.apiPublicKeyPem,
-    issuer: `credit-node:${config.nodeId}`,
-    audience: config.api.audience ?? `credit-node:${config.nodeId}`,
-    ttlSeconds: config.api.tokenTtlSeconds,
-  });
+  const tokens = nodeTokenService(config, keys);
   const trustedIssuers = () => {
     const out = new Map<string, Uint8Array>();
     if (config.role === 'credit-centre' || config.role === 'city-peer') out.set(config.nodeId, keys.identity.publicKey);

@@ -18,10 +18,6 @@ export function jsonSublevel<V = unknown>(db: RootDb, name: string): Sublevel<V>
   return db.sublevel<string, V>(name, { valueEncoding: 'json' }) as unknown as Sublevel<V>;
 }
 
-/** Names of the sublevels; one per subsystem. */
-export const SUBLEVELS = ['profiles', 'ingest', 'authz', 'accesslog', 'federation', 'meta'] as const;
-export type SublevelName = (typeof SUBLEVELS)[number];
-
 /** Raised when the database is locked by another process. */
 export class DatabaseLockedError extends Error {
   static override name = 'DatabaseLockedError';

@@ -1,10 +1,11 @@
 /** A small GraphQL client for the demo federation: issues tokens with each node's own key. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTokenService, draftConsent, type Principal, signConsent, type TokenService } from '../../authz/index.ts';
+import { draftConsent, type Principal, signConsent, type TokenService } from '../../authz/index.ts';
 import { fromBase64 } from '../../crypto/index.ts';
 import { loadConfig } from '../../node/config.ts';
 import { KEY_FILE, loadOrCreateKeys } from '../../node/keystore.ts';
+import { nodeTokenService } from '../../node/tokens.ts';
 import { type FederationState, nodeDir } from '../federation/launcher.ts';
 
 /** A GraphQL answer. */
@@ -29,13 +30,7 @@ export async function federationClients(dir: string): Promise<Map<string, NodeCl
   for (const n of state.nodes) {
     const config = await loadConfig(join(nodeDir(dir, n.nodeId), 'config.json'));
     const keys = await loadOrCreateKeys(join(config.dataDir, KEY_FILE));
-    const tokens = createTokenService({
-      privateKeyPem: keys.apiPrivateKeyPem,
-      publicKeyPem: keys.apiPublicKeyPem,
-      issuer: `credit-node:${config.nodeId}`,
-      audience: config.api.audience ?? `credit-node:${config.nodeId}`,
-      ttlSeconds: 3600,
-    });
+    const tokens = nodeTokenService(config, keys);
     out.set(n.nodeId, {
       nodeId: n.nodeId,
       url: `${n.url}/graphql`,

@@ -1,8 +1,9 @@
 /** `credit-node token`: issues an API token of a node for local use. */
 import { join } from 'node:path';
-import { createTokenService, PRINCIPAL_ROLES, type PrincipalRole } from '../../../authz/index.ts';
+import { PRINCIPAL_ROLES, type PrincipalRole } from '../../../authz/index.ts';
 import { loadConfig } from '../../config.ts';
 import { KEY_FILE, loadOrCreateKeys } from '../../keystore.ts';
+import { nodeTokenService } from '../../tokens.ts';
 import { type Command, intFlag, parse, UsageError } from '../args.ts';
 import { passphraseFrom } from './init.ts';
 
@@ -32,13 +33,7 @@ const command: Command = {
     const keys = await loadOrCreateKeys(join(config.dataDir, KEY_FILE), {
       passphrase: passphraseFrom(values['passphrase-env']),
     });
-    const tokens = createTokenService({
-      privateKeyPem: keys.apiPrivateKeyPem,
-      publicKeyPem: keys.apiPublicKeyPem,
-      issuer: `credit-node:${config.nodeId}`,
-      audience: config.api.audience ?? `credit-node:${config.nodeId}`,
-      ttlSeconds: config.api.tokenTtlSeconds,
-    });
+    const tokens = nodeTokenService(config, keys);
     const ttl = intFlag('ttl', values.ttl, 60, 86_400);
     console.log(
       tokens.issue({ sub: values.sub, role: values.role as PrincipalRole, bank: values.bank, uscc: values.uscc }, ttl),
