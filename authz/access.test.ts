@@ -6,6 +6,7 @@ import { silentLogger } from '../node/logger.ts';
 import { createProfileStore, type ProfileStore } from '../profiles/index.ts';
 import { openDatabase } from '../storage/index.ts';
 import { createAccessService, localSectionSource } from './access.ts';
+import { createBindingStore } from './bindings.ts';
 import { createConsentService } from './consents.ts';
 import { signConsent } from './documents.ts';
 
@@ -59,8 +60,12 @@ describe('authorised reads', () => {
     const consents = createConsentService({
       db,
       nodeId: 'xm',
-      identitySeed: centre.seed,
-      trustedIssuers: () => new Map([['xm', centre.publicKey]]),
+      bindings: createBindingStore({
+        db,
+        nodeId: 'xm',
+        identitySeed: centre.seed,
+        trustedIssuers: () => new Map([['xm', centre.publicKey]]),
+      }),
       logger: silentLogger(),
     });
     const staff = { sub: 's', role: 'centre-staff' as const };
@@ -71,6 +76,7 @@ describe('authorised reads', () => {
       const body = {
         v: 1 as const,
         enterprise: uscc,
+        home: 'xm',
         grantee: { node: 'bank-a' },
         scopes: ['registration', 'tax'],
         purpose: 'loan-application',

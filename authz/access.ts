@@ -26,8 +26,10 @@ import {
 } from '../model/index.ts';
 import type { ProfileStore } from '../profiles/index.ts';
 import type { ConsentRecord, ConsentService } from './consents.ts';
+import type { ConsentBody } from './documents.ts';
 import { ConsentRequiredError, ForbiddenError, InvalidInputError } from './errors.ts';
 import type { Principal } from './principals.ts';
+import { purposeById } from './purposes.ts';
 
 /** Sections of one enterprise as released to a caller. */
 export interface ProfileSections {
@@ -47,7 +49,14 @@ export interface SectionSource {
   read(
     uscc: string,
     sections: readonly Section[],
-    ctx: { principal: Principal; purpose: string; consent?: ConsentRecord; correlationId: string },
+    ctx: {
+      principal: Principal;
+      purpose: string;
+      consent?: ConsentRecord;
+      correlationId: string;
+      /** The bank's signed request, which a gateway forwards to the holders (opaque here). */
+      forward?: unknown;
+    },
   ): Promise<ProfileSections>;
 }
 
@@ -96,7 +105,11 @@ export interface ProfileRequest {
   sections: readonly Section[];
   purpose: string;
   consentId?: string;
+  /** Home node of `consentId`, where a node that has not heard of the consent yet fetches it. */
+  consentHome?: string;
   correlationId: string;
+  /** The bank's signed request, forwarded by a gateway to the holders (opaque here). */
+  forward?: unknown;
 }
 
 /** A signed credit report a bank can archive and later prove the origin of. */
@@ -111,13 +124,13 @@ export interface SignedReport {
 
 /** The access service. */
 export interface AccessService {
-  /** Reads sections under consent; `source` overrides where they come from (federation handlers). */
   /**
-   * Reads sections under consent. `source` overrides where they come from (federation handlers);
-   * `delegate` (default: the node's setting, and never with an explicit source) lets the holders
-   * decide when this node knows no consent at all.
+   * Reads sections under consent. Consent is decided first, from this node's own copy of the
+   * consent and independently of what any node holds; every outcome (allowed, refused, failed)
+   * is logged before anything is returned, and data only once its entry is durable.
+   * `source` overrides where sections come from (federation handlers).
    */
-  readProfile(req: ProfileRequest, options?: { source?: SectionSource; delegate?: boolean }): Promise<ProfileSections>;
+  readProfile(req: ProfileRequest, options?: { source?: SectionSource }): Promise<ProfileSections>;
   /** Several enterprises at once (batched reads); a denied one becomes an error in its slot. */
   readProfiles(reqs: ProfileRequest[]): Promise<Array<ProfileSections | Error>>;
   report(req: Omit<ProfileRequest, 'sections'>): Promise<{ report: Record<string, unknown>; signed: SignedReport }>;
@@ -132,8 +145,6 @@ export interface AccessServiceComponents {
   identitySeed: Uint8Array;
   /** Skip consent checks and logging (benchmark baseline only; never in a running node). */
   unchecked?: boolean;
-  /** With no consent known here, forward to the holders and let them decide (federated nodes). */
-  delegate?: boolean;
 }
 
 /** Stable correlation id of a request: the caller's if well-formed, else a new one. */
@@ -160,6 +171,26 @@ export function verifyReport(signed: SignedReport, publicKey: string): boolean {
   );
 }
 
+/** The facts of a profile that fall within a consent's data range (by decision date); registration is not dated. */
+export function withinDataRange(data: ProfileSections, range: ConsentBody['dataRange']): ProfileSections {
+  if (!range?.from && !range?.to) return data;
+  const inside = (f: CreditFact) =>
+    (!range.from || f.decisionDate >= range.from) && (!range.to || f.decisionDate.slice(0, 10) <= range.to);
+  const facts: ProfileSections['facts'] = {};
+  for (const [s, list] of Object.entries(data.facts) as Array<[keyof ProfileSections['facts'], CreditFact[]]>)
+    facts[s] = list.filter(inside);
+  return { ...data, facts };
+}
+
+const CONSENT_ID = /^[A-Za-z0-9_-]{43}$/;
+
+/** The stable code a refusal is logged with. */
+function refusalCode(err: unknown): string {
+  if (err instanceof ConsentRequiredError) return err.reason;
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code) ? code : 'ERROR';
+}
+
 class Access implements AccessService {
   readonly #c: AccessServiceComponents;
   readonly #signer;
@@ -168,82 +199,90 @@ class Access implements AccessService {
     this.#signer = ed25519Signer(components.identitySeed);
   }
 
+  /** Checks the request's shape and the caller's role; returns the normalised USCC. */
   #check(req: ProfileRequest) {
+    if (req.principal.role !== 'bank-officer') throw new ForbiddenError('only bank officers read enterprise profiles');
     const r = validateUscc(req.uscc);
     if (!r.valid) throw new InvalidInputError(`uscc is not a valid USCC (${r.error.toLowerCase()})`);
-    if (req.principal.role !== 'bank-officer') throw new ForbiddenError('only bank officers read enterprise profiles');
     const unknown = req.sections.filter((s) => !(SECTIONS as readonly string[]).includes(s));
     if (unknown.length > 0 || req.sections.length === 0)
       throw new InvalidInputError('select at least one known section');
+    if (typeof req.purpose !== 'string' || !purposeById(req.purpose))
+      throw new InvalidInputError('purpose is not a registered purpose');
     return r.code;
   }
 
   #event(
     req: ProfileRequest,
-    uscc: string,
+    uscc: string | undefined,
     decision: 'ALLOW' | 'DENY',
-    extra: { reason?: string; consentId?: string; resultDigest?: string },
+    extra: { reason?: string; consentId?: string; resultDigest?: string; scopes?: string[] },
   ) {
+    const p = req.principal;
     return {
       time: new Date().toISOString(),
       actor: {
         node: this.#c.nodeId,
-        principal: `${req.principal.bank}/${req.principal.sub}`,
-        role: req.principal.role,
+        principal: p.role === 'bank-officer' ? `${p.bank}/${p.sub}` : `${p.role}:${p.sub}`,
+        role: p.role,
       },
       action: 'PROFILE_READ' as const,
       decision,
-      purpose: req.purpose,
-      scopes: [...req.sections],
-      subject: uscc,
+      purpose: typeof req.purpose === 'string' ? req.purpose.slice(0, 64) : undefined,
+      scopes: extra.scopes ?? req.sections.filter((s) => (SECTIONS as readonly string[]).includes(s)),
+      ...(uscc ? { subject: uscc } : {}),
       correlationId: req.correlationId,
-      ...extra,
+      ...(extra.reason ? { reason: extra.reason } : {}),
+      ...(extra.consentId ? { consentId: extra.consentId } : {}),
+      ...(extra.resultDigest ? { resultDigest: extra.resultDigest } : {}),
     };
   }
 
-  async readProfile(
-    req: ProfileRequest,
-    options: { source?: SectionSource; delegate?: boolean } = {},
-  ): Promise<ProfileSections> {
+  async readProfile(req: ProfileRequest, options: { source?: SectionSource } = {}): Promise<ProfileSections> {
     const source = options.source ?? this.#c.source;
-    const uscc = this.#check(req);
-    if (this.#c.unchecked) return source.read(uscc, req.sections, req);
-    const d = await this.#c.consents.decide({
-      principal: req.principal,
-      uscc,
-      scopes: req.sections,
-      purpose: req.purpose,
-      consentId: req.consentId,
-    });
-    // A node that knows no consent at all for this bank and enterprise lets the holders decide:
-    // the request is then refused, and logged, at the holding node as well as here.
-    const delegate = options.delegate ?? (options.source === undefined && this.#c.delegate === true);
-    const unknownHere = !d.allowed && d.reason === 'NO_CONSENT' && delegate;
-    if (!d.allowed && !unknownHere) {
-      await this.#c.log.append(
-        this.#event(req, uscc, 'DENY', { reason: d.reason, ...(d.consentId ? { consentId: d.consentId } : {}) }),
-      );
-      throw new ConsentRequiredError(
-        `no live consent covers ${d.missing.join(', ')} for purpose ${req.purpose}`,
-        d.missing,
-        d.reason,
-      );
-    }
-    const consent = d.allowed ? d.consent : undefined;
+    if (this.#c.unchecked) return source.read(this.#check(req), req.sections, req);
+    const valid = validateUscc(req.uscc);
+    const subject = valid.valid ? valid.code : undefined;
+    let consent: ConsentRecord | undefined;
     let data: ProfileSections;
     try {
-      data = await source.read(uscc, req.sections, { ...req, consent });
-    } catch (err) {
-      if (err instanceof ConsentRequiredError)
-        await this.#c.log.append(
-          this.#event(req, uscc, 'DENY', { reason: err.reason, ...(consent ? { consentId: consent.id } : {}) }),
+      const uscc = this.#check(req);
+      // The consent decides before anything is read: no consent, no answer, whatever any node holds.
+      if (req.consentId) await this.#c.consents.resolve(req.consentId, req.consentHome);
+      const d = await this.#c.consents.decide({
+        principal: req.principal,
+        uscc,
+        scopes: req.sections,
+        purpose: req.purpose,
+        consentId: req.consentId,
+      });
+      if (!d.allowed)
+        throw new ConsentRequiredError(
+          `no live consent covers ${d.missing.join(', ')} for purpose ${req.purpose}`,
+          d.missing,
+          d.reason,
         );
+      consent = d.consent;
+      data = withinDataRange(
+        await source.read(uscc, req.sections, { ...req, consent }),
+        consent.body.dataRange,
+      );
+    } catch (err) {
+      await this.#c.log.append(
+        this.#event(req, subject, 'DENY', {
+          reason: refusalCode(err),
+          consentId: consent?.id ?? (CONSENT_ID.test(req.consentId ?? '') ? req.consentId : undefined),
+        }),
+      );
       throw err;
     }
+    const released = req.sections.filter((s) => !data.unavailable.includes(s));
     await this.#c.log.append(
-      this.#event(req, uscc, 'ALLOW', {
-        ...(consent ? { consentId: consent.id } : {}),
+      this.#event(req, subject, 'ALLOW', {
+        consentId: consent.id,
         resultDigest: resultDigest(data),
+        scopes: released,
+        ...(released.length < req.sections.length ? { reason: 'PARTIAL' } : {}),
       }),
     );
     return data;

@@ -3,54 +3,43 @@
  * REJECTED. Every transition is recorded with who, when and why. The decision function is the one
  * place that says whether a principal may see which sections of which enterprise, for what.
  *
+ * One authority per consent: the home node named in the signed body. Only the home grants,
+ * approves, rejects, pauses, resumes, revokes and expires a consent; every other node refuses
+ * those with `WRONG_NODE` and adopts the home's copies (see `lifecycle.ts`). A bank's request
+ * for consent is created at the home of the enterprise's consents, wherever the officer asks.
+ *
  * Storage (sublevel `authz`): `c!<id>` record, `g!<grantee>!<uscc>!<id>` and `u!<uscc>!<id>`
- * indexes, `n!<uscc>!<nonce>` replay guard, `b!<uscc>` enterprise key binding.
+ * indexes, `n!<uscc>!<nonce>` replay guard; key bindings in `bindings.ts`.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { fromBase64, toBase64Url } from '../crypto/index.ts';
+import { toBase64Url } from '../crypto/index.ts';
 import type { Section } from '../model/index.ts';
 import { jsonSublevel, type RootDb } from '../storage/index.ts';
+import type { BindingStore } from './bindings.ts';
+import { consentId, consentSignatureValid, type KeyBinding, parseConsentBody, type SignedConsent } from './documents.ts';
 import {
-  bindingValid,
-  type ConsentBody,
-  consentId,
-  consentSignatureValid,
-  type KeyBinding,
-  parseConsentBody,
-  type SignedConsent,
-  signBinding,
-} from './documents.ts';
-import { ConsentInvalidError, ConsentStateError, ForbiddenError, InvalidInputError, NotFoundError } from './errors.ts';
+  ConsentInvalidError,
+  ConsentStateError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  WrongNodeError,
+} from './errors.ts';
+import {
+  ALLOWED_TRANSITIONS,
+  CONSENT_STATUSES,
+  type ConsentRecord,
+  type ConsentStatus,
+  historyProblem,
+  mergeOutcome,
+  type Transition,
+} from './lifecycle.ts';
 import type { Principal } from './principals.ts';
 import { purposeById } from './purposes.ts';
 
-/** Lifecycle states. */
-export const CONSENT_STATUSES = ['REQUESTED', 'ACTIVE', 'PAUSED', 'REVOKED', 'EXPIRED', 'REJECTED'] as const;
-export type ConsentStatus = (typeof CONSENT_STATUSES)[number];
-
-/** One recorded transition. */
-export interface Transition {
-  to: ConsentStatus;
-  at: string;
-  by: { sub: string; role: string; node: string };
-  reason?: string;
-}
-
-/** A consent as a node holds it. */
-export interface ConsentRecord {
-  id: string;
-  body: ConsentBody;
-  /** The enterprise's signature; absent while REQUESTED or REJECTED without one. */
-  signature?: string;
-  status: ConsentStatus;
-  history: Transition[];
-  uses: number;
-  /** Node where the consent was granted and whose status changes are authoritative. */
-  home: string;
-  /** Increments with every status change; propagated changes apply only if newer. */
-  seq: number;
-}
+export type { ConsentRecord, ConsentStatus, Transition } from './lifecycle.ts';
+export { CONSENT_STATUSES } from './lifecycle.ts';
 
 /** Outcome of a decision. */
 export type Decision =
@@ -68,23 +57,28 @@ export interface AccessRequest {
   consume?: boolean;
 }
 
-const ALLOWED: Record<ConsentStatus, readonly ConsentStatus[]> = {
-  REQUESTED: ['ACTIVE', 'REJECTED'],
-  ACTIVE: ['PAUSED', 'REVOKED', 'EXPIRED'],
-  PAUSED: ['ACTIVE', 'REVOKED', 'EXPIRED'],
-  REVOKED: [],
-  EXPIRED: [],
-  REJECTED: [],
-};
+/**
+ * How the consent service reaches other nodes (supplied by the federation; absent on a
+ * stand-alone node, which is then the home of every consent it keeps).
+ */
+export interface ConsentRouting {
+  /** Whether a node may be the home of consents (a credit centre, city peer or the easy-loan platform). */
+  mayBeHome(nodeId: string): boolean;
+  /** The home for a new request when the enterprise's binding names none (the federation's gateway). */
+  defaultHome(): string | undefined;
+  /** Creates a REQUESTED record at its home node and returns the home's copy. */
+  submitRequest(record: ConsentRecord): Promise<ConsentRecord>;
+  /** The home's current copy of a consent (and the enterprise's binding), or undefined. */
+  fetch(id: string, home: string): Promise<{ record: ConsentRecord; binding?: KeyBinding } | undefined>;
+}
 
 /** What the consent service needs. */
 export interface ConsentServiceComponents {
   db: RootDb;
   nodeId: string;
-  /** This node's identity seed, to sign key bindings (credit centres only). */
-  identitySeed: Uint8Array;
-  /** Public keys of credit centres whose key bindings this node accepts, by node id. */
-  trustedIssuers: () => ReadonlyMap<string, Uint8Array>;
+  bindings: BindingStore;
+  /** Reaches other nodes; resolved on each use because the federation is wired after this service. */
+  routing?: () => ConsentRouting | undefined;
   logger: Logger;
   now?: () => number;
 }
@@ -98,14 +92,19 @@ export interface ConsentRequestInput {
   maxUses?: number;
   retentionDays?: number;
   officer?: string;
+  /** Where the consent lives (default: the centre that bound the enterprise's key, else the gateway). */
+  home?: string;
 }
 
 /** The consent service. */
 export interface ConsentService {
   registerKey(actor: Principal, uscc: string, publicKey: string): Promise<KeyBinding>;
-  importBinding(binding: KeyBinding): Promise<void>;
+  /** Stores a binding issued elsewhere (verified against the centres trusted for the enterprise). */
+  importBinding(binding: KeyBinding): Promise<boolean>;
   bindingFor(uscc: string): Promise<KeyBinding | undefined>;
   request(actor: Principal, input: ConsentRequestInput): Promise<ConsentRecord>;
+  /** At the home: stores a REQUESTED record that grantee bank `from` created at its own node. */
+  acceptRequest(record: ConsentRecord, from: string): Promise<ConsentRecord>;
   approve(actor: Principal, id: string, signature: string): Promise<ConsentRecord>;
   reject(actor: Principal, id: string, reason?: string): Promise<ConsentRecord>;
   grant(actor: Principal, consent: SignedConsent): Promise<ConsentRecord>;
@@ -113,19 +112,31 @@ export interface ConsentService {
   resume(actor: Principal, id: string, reason?: string): Promise<ConsentRecord>;
   revoke(actor: Principal, id: string, reason?: string): Promise<ConsentRecord>;
   get(id: string): Promise<ConsentRecord | undefined>;
+  /**
+   * The consent, fetched from its home when this node has never heard of it (a holder asked
+   * under a consent whose propagation has not arrived yet). `home` is where to ask.
+   */
+  resolve(id: string, home?: string): Promise<ConsentRecord | undefined>;
   /** Consents visible to `actor`: an enterprise its own, a bank those granted to it, staff and auditors all. */
   list(actor: Principal, filter?: { uscc?: string; status?: ConsentStatus; limit?: number }): Promise<ConsentRecord[]>;
   decide(request: AccessRequest): Promise<Decision>;
-  /** Stores a consent record received from its home node (verifying the enterprise signature). */
-  importRecord(record: ConsentRecord): Promise<boolean>;
-  /** Called after every local change (for propagation and logging). */
+  /**
+   * Adopts a copy of a consent sent by node `from`, which must be its home: verified against the
+   * enterprise's binding and the lifecycle rules. Returns whether it changed anything.
+   * @throws ConsentInvalidError when the copy is not acceptable
+   */
+  importRecord(record: ConsentRecord, from: string): Promise<boolean>;
+  /** Called after every change made here as the home (for propagation and logging). */
   onChange(listener: (record: ConsentRecord, transition: Transition) => void): void;
+  /** Called after every key binding stored here (for propagation). */
+  onBindingChange(listener: (binding: KeyBinding) => void): void;
 }
 
 class Consents implements ConsentService {
   readonly #c: ConsentServiceComponents;
   readonly #sub;
   readonly #now: () => number;
+  readonly #log: Logger;
   #listeners: Array<(r: ConsentRecord, t: Transition) => void> = [];
   #locks = new Map<string, Promise<unknown>>();
   /** Records by id, and ids by grantee and enterprise: every change goes through #store, which keeps them current. */
@@ -137,6 +148,7 @@ class Consents implements ConsentService {
     this.#c = components;
     this.#sub = jsonSublevel<unknown>(components.db, 'authz');
     this.#now = components.now ?? Date.now;
+    this.#log = components.logger.child({ component: 'consents' });
   }
 
   /** Serialises work on one consent, so that uses and transitions never race. */
@@ -155,43 +167,41 @@ class Consents implements ConsentService {
     this.#listeners.push(listener);
   }
 
+  onBindingChange(listener: (binding: KeyBinding) => void) {
+    this.#c.bindings.onChange(listener);
+  }
+
   #by(actor: Principal) {
     return { sub: actor.sub, role: actor.role, node: this.#c.nodeId };
   }
 
-  async registerKey(actor: Principal, uscc: string, publicKey: string) {
-    if (actor.role !== 'centre-staff') throw new ForbiddenError('only credit-centre staff register enterprise keys');
-    const key = fromBase64(publicKey);
-    if (key?.length !== 32) throw new InvalidInputError('publicKey must be a base64 Ed25519 public key');
-    const binding = signBinding(
-      { v: 1, uscc, publicKey, issuer: this.#c.nodeId, issuedAt: new Date(this.#now()).toISOString() },
-      this.#c.identitySeed,
-    );
-    await this.#sub.put(`b!${uscc}`, binding);
-    return binding;
+  registerKey(actor: Principal, uscc: string, publicKey: string) {
+    return this.#c.bindings.register(actor, uscc, publicKey);
   }
 
-  async importBinding(binding: KeyBinding) {
-    const key = this.#c.trustedIssuers().get(binding?.body?.issuer);
-    if (!key || !bindingValid(binding, key))
-      throw new ConsentInvalidError('key binding is not signed by a trusted credit centre');
-    await this.#sub.put(`b!${binding.body.uscc}`, binding);
+  importBinding(binding: KeyBinding) {
+    return this.#c.bindings.import(binding);
   }
 
-  async bindingFor(uscc: string) {
-    return (await this.#sub.get(`b!${uscc}`)) as KeyBinding | undefined;
+  bindingFor(uscc: string) {
+    return this.#c.bindings.get(uscc);
   }
 
-  /** The enterprise key of a USCC, from a binding this node trusts. */
-  async #enterpriseKey(uscc: string): Promise<Uint8Array> {
-    const b = await this.bindingFor(uscc);
-    const issuerKey = b ? this.#c.trustedIssuers().get(b.body.issuer) : undefined;
-    if (!b || !issuerKey || !bindingValid(b, issuerKey))
-      throw new ConsentInvalidError('no trusted key binding for this enterprise');
-    return fromBase64(b.body.publicKey)!;
+  /** Refuses a lifecycle change at a node that is not the consent's home. */
+  #mustBeHome(body: { home?: string }) {
+    if (body.home !== this.#c.nodeId)
+      throw new WrongNodeError(
+        `this consent is kept by node ${body.home ?? '(none)'}; its lifecycle changes are made there`,
+        body.home ?? '',
+      );
   }
 
-  async #store(record: ConsentRecord, transition: Transition, extra: Array<{ key: string; value: unknown }> = []) {
+  async #store(
+    record: ConsentRecord,
+    transition: Transition,
+    extra: Array<{ key: string; value: unknown }> = [],
+    notify = true,
+  ) {
     const ops = [
       { type: 'put' as const, key: `c!${record.id}`, value: record },
       { type: 'put' as const, key: `g!${record.body.grantee.node}!${record.body.enterprise}!${record.id}`, value: '' },
@@ -200,7 +210,7 @@ class Consents implements ConsentService {
     ];
     await this.#sub.batch(ops);
     this.#cache(record);
-    for (const l of this.#listeners) l(record, transition);
+    if (notify) for (const l of this.#listeners) l(record, transition);
   }
 
   #cache(record: ConsentRecord) {
@@ -235,11 +245,17 @@ class Consents implements ConsentService {
     const purpose = purposeById(input.purpose);
     if (!purpose) throw new InvalidInputError(`unknown purpose ${input.purpose}`);
     if (!Number.isInteger(input.days) || input.days < 1) throw new InvalidInputError('days must be a positive integer');
+    const routing = this.#c.routing?.();
+    const binding = typeof input.enterprise === 'string' ? await this.bindingFor(input.enterprise) : undefined;
+    const home = input.home ?? binding?.body.issuer ?? routing?.defaultHome() ?? this.#c.nodeId;
+    if (routing ? !routing.mayBeHome(home) : home !== this.#c.nodeId)
+      throw new InvalidInputError(`node ${home} does not keep consents`);
     const now = this.#now();
     const body = parseConsentBody(
       {
         v: 1,
         enterprise: input.enterprise,
+        home,
         grantee: { node: actor.bank, ...(input.officer ? { officer: input.officer } : {}) },
         scopes: input.scopes,
         purpose: input.purpose,
@@ -253,24 +269,40 @@ class Consents implements ConsentService {
       now,
     );
     const t: Transition = { to: 'REQUESTED', at: new Date(now).toISOString(), by: this.#by(actor) };
-    const record: ConsentRecord = {
-      id: consentId(body),
-      body,
-      status: 'REQUESTED',
-      history: [t],
-      uses: 0,
-      home: this.#c.nodeId,
-      seq: 1,
-    };
-    await this.#store(record, t);
+    const record: ConsentRecord = { id: consentId(body), body, status: 'REQUESTED', history: [t], uses: 0, seq: 1 };
+    if (home !== this.#c.nodeId) {
+      // Created at the home, which tells every node (this one included) through consent sync.
+      if (!routing) throw new InvalidInputError(`node ${home} cannot be reached from a stand-alone node`);
+      return routing.submitRequest(record);
+    }
+    await this.#locked(record.id, () => this.#store(record, t));
     return record;
   }
 
+  acceptRequest(record: ConsentRecord, from: string) {
+    const body = parseConsentBody(record?.body, this.#now());
+    this.#mustBeHome(body);
+    const id = consentId(body);
+    const t = record.history?.[0];
+    if (id !== record.id || record.status !== 'REQUESTED' || record.seq !== 1 || historyProblem(record))
+      throw new ConsentInvalidError('a consent request must be a fresh REQUESTED record matching its body');
+    if (body.grantee.node !== from || t.by.node !== from || t.by.role !== 'bank-officer')
+      throw new ForbiddenError('a bank requests consent only for itself');
+    return this.#locked(id, async () => {
+      if (await this.get(id)) throw new ConsentStateError('this consent request already exists');
+      const clean: ConsentRecord = { id, body, status: 'REQUESTED', history: [t], uses: 0, seq: 1 };
+      await this.#store(clean, t);
+      return clean;
+    });
+  }
+
+  /** The consent, if `actor` is its enterprise and this node its home. */
   async #own(actor: Principal, id: string): Promise<ConsentRecord> {
     const r = await this.get(id);
     if (!r) throw new NotFoundError('no such consent');
     if (actor.role !== 'enterprise' || actor.uscc !== r.body.enterprise)
       throw new ForbiddenError('only the enterprise itself may do this');
+    this.#mustBeHome(r.body);
     return r;
   }
 
@@ -281,7 +313,12 @@ class Consents implements ConsentService {
     reason?: string,
     patch: Partial<ConsentRecord> = {},
   ) {
-    if (!ALLOWED[r.status].includes(to)) throw new ConsentStateError(`a ${r.status} consent cannot become ${to}`);
+    if (this.#withExpiry(r).status === 'EXPIRED' && r.status !== 'EXPIRED' && r.status !== 'REQUESTED') {
+      await this.#markExpired(r);
+      throw new ConsentStateError(`the consent has expired and cannot become ${to}`);
+    }
+    if (!ALLOWED_TRANSITIONS[r.status].includes(to))
+      throw new ConsentStateError(`a ${r.status} consent cannot become ${to}`);
     const t: Transition = {
       to,
       at: new Date(this.#now()).toISOString(),
@@ -298,7 +335,7 @@ class Consents implements ConsentService {
       const r = await this.#own(actor, id);
       if (r.status !== 'REQUESTED') throw new ConsentStateError(`a ${r.status} consent cannot be approved`);
       const signed = { body: r.body, signature };
-      if (!consentSignatureValid(signed, await this.#enterpriseKey(r.body.enterprise)))
+      if (!consentSignatureValid(signed, await this.#c.bindings.enterpriseKey(r.body.enterprise)))
         throw new ConsentInvalidError('the signature does not verify with the enterprise key');
       if (Date.parse(r.body.expiresAt) <= this.#now())
         throw new ConsentStateError('the requested consent has already expired');
@@ -314,12 +351,19 @@ class Consents implements ConsentService {
     if (actor.role !== 'enterprise') throw new ForbiddenError('only an enterprise grants consent');
     const body = parseConsentBody(consent?.body, this.#now());
     if (body.enterprise !== actor.uscc) throw new ForbiddenError('an enterprise grants consent only over its own data');
+    // A signed document names its home: any other node refuses it, so a replay elsewhere creates nothing.
+    this.#mustBeHome(body);
     if (Date.parse(body.expiresAt) <= this.#now()) throw new ConsentInvalidError('invalid consent: already expired');
-    if (!consentSignatureValid({ body, signature: consent.signature }, await this.#enterpriseKey(body.enterprise)))
+    if (
+      !consentSignatureValid(
+        { body, signature: consent.signature },
+        await this.#c.bindings.enterpriseKey(body.enterprise),
+      )
+    )
       throw new ConsentInvalidError('the consent signature does not verify with the enterprise key');
     const id = consentId(body);
     return this.#locked(id, async () => {
-      if ((await this.#sub.get(`n!${body.enterprise}!${body.nonce}`)) !== undefined)
+      if ((await this.#sub.get(`n!${body.enterprise}!${body.nonce}`)) !== undefined || (await this.get(id)))
         throw new ConsentInvalidError('this consent was already submitted (replay)');
       const t: Transition = { to: 'ACTIVE', at: new Date(this.#now()).toISOString(), by: this.#by(actor) };
       const record: ConsentRecord = {
@@ -329,7 +373,6 @@ class Consents implements ConsentService {
         status: 'ACTIVE',
         history: [t],
         uses: 0,
-        home: this.#c.nodeId,
         seq: 1,
       };
       await this.#store(record, t, [{ key: `n!${body.enterprise}!${body.nonce}`, value: id }]);
@@ -433,7 +476,7 @@ class Consents implements ConsentService {
         .find((r) => r.status !== 'REQUESTED');
       const reason =
         live.length > 0 ? 'SCOPE' : (latest?.status ?? (matching.length > 0 ? 'NOT_ACTIVE' : 'NO_CONSENT'));
-      for (const r of matching) if (r.status === 'EXPIRED') await this.#markExpired(r.id);
+      for (const r of matching) if (r.status === 'EXPIRED') await this.#markExpired(r);
       return {
         allowed: false,
         reason: reason === 'ACTIVE' ? 'USED_UP' : reason,
@@ -457,9 +500,11 @@ class Consents implements ConsentService {
     });
   }
 
-  async #markExpired(id: string) {
-    await this.#locked(id, async () => {
-      const r = await this.get(id);
+  /** Records the expiry of a consent past its end; only its home does (the others derive it from the time). */
+  async #markExpired(record: ConsentRecord) {
+    if (record.body.home !== this.#c.nodeId) return;
+    await this.#locked(record.id, async () => {
+      const r = await this.get(record.id);
       if (!r || (r.status !== 'ACTIVE' && r.status !== 'PAUSED')) return;
       const t: Transition = {
         to: 'EXPIRED',
@@ -470,25 +515,62 @@ class Consents implements ConsentService {
     });
   }
 
-  async importRecord(record: ConsentRecord) {
+  async importRecord(record: ConsentRecord, from: string) {
     const body = parseConsentBody(record?.body, Number.MAX_SAFE_INTEGER);
     const id = consentId(body);
-    if (id !== record.id || !CONSENT_STATUSES.includes(record.status) || !Number.isSafeInteger(record.seq))
+    if (body.home !== from) throw new ConsentInvalidError('only the home node of a consent may publish it');
+    if (body.home === this.#c.nodeId) throw new ConsentInvalidError('this node is the home of that consent');
+    if (id !== record.id || !CONSENT_STATUSES.includes(record.status))
       throw new ConsentInvalidError('consent record does not match its body');
+    const problem = historyProblem(record);
+    if (problem) throw new ConsentInvalidError(`consent record has an impossible history: ${problem}`);
+    const everActive = record.history.some((t) => t.to === 'ACTIVE');
+    if (everActive && record.signature === undefined)
+      throw new ConsentInvalidError('a consent that was ever active needs the enterprise signature');
     if (
       record.signature !== undefined &&
-      !consentSignatureValid({ body, signature: record.signature }, await this.#enterpriseKey(body.enterprise))
+      !consentSignatureValid(
+        { body, signature: record.signature },
+        await this.#c.bindings.enterpriseKey(body.enterprise),
+      )
     )
       throw new ConsentInvalidError('consent signature does not verify with the enterprise key');
-    if (record.status !== 'REQUESTED' && record.status !== 'REJECTED' && record.signature === undefined)
-      throw new ConsentInvalidError('an active consent needs the enterprise signature');
     return this.#locked(id, async () => {
       const mine = await this.get(id);
-      if (mine && mine.seq >= record.seq) return false;
-      const clean: ConsentRecord = { ...record, body, uses: mine?.uses ?? 0 };
-      await this.#store(clean, record.history[record.history.length - 1]);
+      const outcome = mergeOutcome(mine, record);
+      if (!outcome.apply) {
+        if (outcome.why === 'CONFLICT' || outcome.why === 'HISTORY_REWRITTEN')
+          this.#log.warn({ consent: id, home: from, why: outcome.why }, 'home sent a contradicting consent record');
+        return false;
+      }
+      const clean: ConsentRecord = {
+        id,
+        body,
+        ...(record.signature !== undefined ? { signature: record.signature } : {}),
+        status: record.status,
+        history: record.history.map((t) => ({
+          to: t.to,
+          at: t.at,
+          by: { sub: t.by.sub, role: t.by.role, node: t.by.node },
+          ...(t.reason !== undefined ? { reason: t.reason } : {}),
+        })),
+        uses: mine?.uses ?? 0,
+        seq: record.seq,
+      };
+      await this.#store(clean, clean.history[clean.history.length - 1], [], false);
       return true;
     });
+  }
+
+  async resolve(id: string, home?: string) {
+    const known = await this.get(id);
+    const routing = this.#c.routing?.();
+    if (known || !home || !routing || home === this.#c.nodeId || !routing.mayBeHome(home)) return known;
+    const fetched = await routing.fetch(id, home);
+    if (!fetched) return undefined;
+    if (fetched.binding) await this.importBinding(fetched.binding).catch(() => false);
+    await this.importRecord(fetched.record, home);
+    return this.get(id);
   }
 }
 

@@ -29,6 +29,12 @@ export const ConsentBodySchema = z
   .object({
     v: z.literal(1),
     enterprise: z.string().length(18),
+    /**
+     * The node that keeps this consent's lifecycle (its home): the only node where it is granted,
+     * approved, paused, resumed or revoked, and the only one whose status changes other nodes accept.
+     * Fixed by the enterprise's signature, so no other node can adopt the document as its own.
+     */
+    home: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
     grantee: z
       .object({ node: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), officer: z.string().max(128).optional() })
       .strict(),
@@ -99,6 +105,8 @@ export function parseConsentBody(input: unknown, now = Date.now()): ConsentBody 
     throw new ConsentInvalidError(
       `invalid consent: purpose ${b.purpose} allows at most ${purpose.maxRetentionDays} days of retention`,
     );
+  if (b.dataRange?.from && b.dataRange.to && b.dataRange.from > b.dataRange.to)
+    throw new ConsentInvalidError('invalid consent: dataRange.from must not be after dataRange.to');
   if (Date.parse(b.issuedAt) > now + MAX_CLOCK_SKEW_MS)
     throw new ConsentInvalidError('invalid consent: issuedAt is in the future');
   return b;
@@ -149,6 +157,8 @@ export function bindingValid(b: KeyBinding, centreKey: Uint8Array): boolean {
 /** What a consent draft needs; the rest gets sensible values. */
 export interface ConsentDraft {
   enterprise: string;
+  /** Node that keeps the consent's lifecycle (the enterprise's credit centre or the easy-loan platform). */
+  home: string;
   grantee: string;
   scopes: string[];
   purpose?: string;
@@ -170,6 +180,7 @@ export function draftConsent(d: ConsentDraft): ConsentBody {
   return {
     v: 1,
     enterprise: d.enterprise,
+    home: d.home,
     grantee: { node: d.grantee, ...(d.officer ? { officer: d.officer } : {}) },
     scopes: d.scopes,
     purpose: d.purpose ?? 'loan-application',

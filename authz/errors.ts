@@ -27,3 +27,15 @@ export class ConsentStateError extends CreditError {
   static override name = 'ConsentStateError';
   override readonly code = 'CONFLICT';
 }
+
+/** The consent is kept by another node (its home); lifecycle changes are made there only. */
+export class WrongNodeError extends CreditError {
+  static override name = 'WrongNodeError';
+  override readonly code = 'WRONG_NODE';
+  /** Node id of the consent's home. */
+  readonly home: string;
+  constructor(message: string, home: string) {
+    super(message);
+    this.home = home;
+  }
+}

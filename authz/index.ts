@@ -5,3 +5,5 @@ export * from './documents.ts';
 export * from './errors.ts';
 export * from './principals.ts';
 export * from './purposes.ts';
+export * from './bindings.ts';
+export * from './lifecycle.ts';

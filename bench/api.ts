@@ -38,7 +38,7 @@ export async function bench(): Promise<Record<string, unknown>> {
       staff,
     );
     const consent = signConsent(
-      draftConsent({ enterprise: uscc, grantee: 'bank-a', scopes: ['registration', 'tax'] }),
+      draftConsent({ enterprise: uscc, home: 'xm-centre', grantee: 'bank-a', scopes: ['registration', 'tax'] }),
       checked.keys.get(uscc)!.seed,
     );
     const ent = checked.node.tokens.issue({ sub: 'rep', role: 'enterprise', uscc });

@@ -1,21 +1,50 @@
 /**
- * Consent propagation (`/credit/consent/1.0.0`): every change to a consent on its home node
- * (grant, approval, pause, resumption, revocation, expiry) is pushed to every other member, with
- * the enterprise key binding, and retried with back-off until delivered or given up. Receivers
- * accept a record only from its home node and only when it is newer than theirs, so a revocation
- * reaches every node within seconds and cannot be undone by anyone else.
+ * Consent propagation (`/credit/consent/1.0.0`).
+ *
+ * - `record`: a consent's home pushes every change it makes (grant, request, approval,
+ *   rejection, pause, resumption, revocation, expiry) to every other member. Receivers accept a
+ *   copy only from the home the signed body names, and only when it extends what they hold
+ *   (`authz/lifecycle.ts`), so any order or repetition of messages ends in the home's latest
+ *   state and nothing undoes a revocation.
+ * - `binding`: a centre pushes every enterprise key binding it issues, so an enterprise can
+ *   approve a request anywhere without a consent having carried its binding first.
+ * - `request`: a bank's node creates a consent request at the consent's home.
+ * - `get`: a node that meets a consent id it has not heard of fetches the home's copy.
+ *
+ * Delivery is durable: each change is written to an outbox (sublevel `consent-sync`,
+ * `o!<peer>!<kind>!<key>!<version>`) and retried with back-off, across restarts, until the peer
+ * has it. Delivery sends the current copy, so a peer that was away receives only the latest state.
  */
 import type { Logger } from 'pino';
-import type { ConsentRecord, ConsentService, KeyBinding } from '../authz/index.ts';
+import {
+  ConsentInvalidError,
+  type ConsentRecord,
+  type ConsentRouting,
+  type ConsentService,
+  ConsentStateError,
+  ForbiddenError,
+  type KeyBinding,
+} from '../authz/index.ts';
+import { jsonSublevel, type RootDb } from '../storage/index.ts';
 import { type FederationHost, PeerError } from './host.ts';
 
 /** Protocol id of consent propagation. */
 export const CONSENT_PROTOCOL = '/credit/consent/1.0.0';
 
+/** Roles whose nodes may keep consents (homes). */
+export const HOME_ROLES: ReadonlySet<string> = new Set(['credit-centre', 'city-peer', 'easy-loan']);
+
+/** Pause between delivery rounds to a peer that could not be reached (doubles up to the maximum). */
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
+/** Items sent to one peer per delivery round. */
+const ROUND_ITEMS = 256;
+
 /** What consent propagation needs. */
 export interface ConsentSyncComponents {
   host: FederationHost;
   consents: ConsentService;
+  db: RootDb;
   nodeId: string;
   logger: Logger;
 }
@@ -23,42 +52,203 @@ export interface ConsentSyncComponents {
 /** Consent propagation. */
 export interface ConsentSync {
   register(): Promise<void>;
-  /** Resolves when every push queued so far has been delivered or given up. */
-  idle(): Promise<void>;
+  /** Starts delivering what the outbox holds (also what a previous run left). */
+  start(): Promise<void>;
+  stop(): void;
+  /** Resolves when the outbox is empty or `timeoutMs` passes; returns whether it is empty. */
+  idle(timeoutMs?: number): Promise<boolean>;
+  /** Items waiting for delivery, per peer. */
+  pending(): Promise<Record<string, number>>;
+  /** How the consent service reaches the homes of consents. */
+  routing: ConsentRouting;
 }
+
+type Frame =
+  | { op: 'record'; record: ConsentRecord; binding?: KeyBinding }
+  | { op: 'binding'; binding: KeyBinding }
+  | { op: 'request'; record: ConsentRecord }
+  | { op: 'get'; id: string };
+
+const pad = (n: number) => n.toString().padStart(10, '0');
 
 /** Creates consent propagation and subscribes to local changes. */
 export function createConsentSync(c: ConsentSyncComponents): ConsentSync {
   const log = c.logger.child({ component: 'consent-sync' });
-  const pending = new Set<Promise<void>>();
+  const outbox = jsonSublevel<true>(c.db, 'consent-sync');
+  const others = () => (c.host.roster()?.roster.members ?? []).filter((m) => m.nodeId !== c.nodeId);
+  const running = new Map<string, Promise<void>>();
+  const backoff = new Map<string, number>();
+  const timers = new Set<NodeJS.Timeout>();
+  let stopped = true;
 
-  const push = async (record: ConsentRecord, binding: KeyBinding | undefined, nodeId: string) => {
-    for (let attempt = 0; attempt < 6; attempt++) {
-      try {
-        await c.host.request(nodeId, CONSENT_PROTOCOL, { record, binding }, { timeoutMs: 3000 });
-        return;
-      } catch (err) {
-        if (err instanceof PeerError && err.code !== 'BUSY') {
-          log.warn({ peer: nodeId, code: err.code }, 'peer refused a consent record');
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
-      }
-    }
-    log.warn({ peer: nodeId }, 'consent record not delivered');
+  /** Records a change for the members that need it, durably, then starts delivery. */
+  const enqueue = async (kind: 'c' | 'b', key: string, version: string, grantee?: string) => {
+    // A consent goes to the holders, gateways and homes, and to its own grantee bank; never to other banks.
+    const peers = others()
+      .filter((m) => kind === 'b' || m.role !== 'bank' || m.nodeId === grantee)
+      .map((m) => m.nodeId);
+    await outbox.batch(peers.map((p) => ({ type: 'put' as const, key: `o!${p}!${kind}!${key}!${version}`, value: true })));
+    for (const p of peers) kick(p);
   };
 
+  /** Sends one peer what its outbox holds, in rounds, until empty or the peer is unreachable. */
+  const deliver = async (peer: string) => {
+    for (;;) {
+      const keys: string[] = [];
+      for await (const k of outbox.keys({ gte: `o!${peer}!`, lt: `o!${peer}!\xff`, limit: ROUND_ITEMS })) keys.push(k);
+      if (keys.length === 0 || stopped) return;
+      // The newest version of each item: the current copy is sent once for all its versions.
+      const items = new Map<string, string[]>();
+      for (const k of keys) {
+        const [, , kind, id] = k.split('!');
+        const item = `${kind}!${id}`;
+        items.set(item, [...(items.get(item) ?? []), k]);
+      }
+      for (const [item, versions] of items) {
+        const [kind, id] = item.split('!');
+        const frame: Frame | undefined =
+          kind === 'c'
+            ? await recordFrame(id)
+            : await c.consents.bindingFor(id).then((b) => (b ? { op: 'binding' as const, binding: b } : undefined));
+        try {
+          if (frame) await c.host.request(peer, CONSENT_PROTOCOL, frame, { timeoutMs: 5000 });
+        } catch (err) {
+          if (!(err instanceof PeerError) || err.code === 'BUSY') throw err;
+          // The peer read it and refused it: retrying would not change its mind.
+          log.warn({ peer, code: err.code, item: kind }, 'peer refused a consent message');
+        }
+        await outbox.batch(versions.map((key) => ({ type: 'del' as const, key })));
+      }
+    }
+  };
+
+  const recordFrame = async (id: string): Promise<Frame | undefined> => {
+    const record = await c.consents.get(id);
+    if (!record) return undefined;
+    const binding = await c.consents.bindingFor(record.body.enterprise);
+    return { op: 'record', record, ...(binding ? { binding } : {}) };
+  };
+
+  /** Starts (or notes the need for) a delivery round to `peer`. */
+  function kick(peer: string) {
+    if (stopped || running.has(peer)) return;
+    const job = deliver(peer)
+      .then(() => {
+        backoff.delete(peer);
+      })
+      .catch((err) => {
+        const wait = Math.min(RETRY_MAX_MS, (backoff.get(peer) ?? RETRY_MIN_MS / 2) * 2);
+        backoff.set(peer, wait);
+        log.debug({ peer, wait, err: (err as Error).message }, 'consent delivery postponed');
+        const t = setTimeout(() => {
+          timers.delete(t);
+          kick(peer);
+        }, wait);
+        t.unref();
+        timers.add(t);
+      })
+      .finally(() => running.delete(peer));
+    running.set(peer, job);
+  }
+
   c.consents.onChange((record) => {
-    if (record.home !== c.nodeId) return;
-    const members = (c.host.roster()?.roster.members ?? []).filter((m) => m.nodeId !== c.nodeId);
-    const job = (async () => {
-      const binding = await c.consents.bindingFor(record.body.enterprise);
-      await Promise.all(members.map((m) => push(record, binding, m.nodeId)));
-    })().finally(() => pending.delete(job));
-    pending.add(job);
+    if (record.body.home !== c.nodeId) return;
+    void enqueue('c', record.id, pad(record.seq), record.body.grantee.node).catch((err) =>
+      log.error({ err: (err as Error).message }, 'consent change not queued for delivery'),
+    );
   });
 
+  c.consents.onBindingChange((b) => {
+    if (b.body.issuer !== c.nodeId) return;
+    void enqueue('b', b.body.uscc, b.body.issuedAt).catch((err) =>
+      log.error({ err: (err as Error).message }, 'key binding not queued for delivery'),
+    );
+  });
+
+  const handle = async (raw: unknown, peer: { nodeId: string; role: string }) => {
+    const f = (raw ?? {}) as Partial<Frame> & Record<string, unknown>;
+    const bad = (m: string) => new PeerError('BAD_REQUEST', m);
+    switch (f.op) {
+      case 'binding': {
+        try {
+          return { applied: await c.consents.importBinding(f.binding as KeyBinding) };
+        } catch (err) {
+          throw bad((err as Error).message);
+        }
+      }
+      case 'record': {
+        const record = f.record as ConsentRecord | undefined;
+        if (!record || typeof record !== 'object' || typeof record.body !== 'object')
+          throw bad('missing consent record');
+        if (record.body?.home !== peer.nodeId)
+          throw new PeerError('FORBIDDEN', 'only the home node of a consent may publish it');
+        try {
+          if (f.binding) await c.consents.importBinding(f.binding as KeyBinding).catch(() => false);
+          return { applied: await c.consents.importRecord(record, peer.nodeId) };
+        } catch (err) {
+          throw bad((err as Error).message);
+        }
+      }
+      case 'request': {
+        if (peer.role !== 'bank') throw new PeerError('FORBIDDEN', 'only a bank requests consent');
+        try {
+          return { record: await c.consents.acceptRequest(f.record as ConsentRecord, peer.nodeId) };
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          throw new PeerError(code === 'FORBIDDEN' || code === 'CONFLICT' ? code : 'BAD_REQUEST', (err as Error).message);
+        }
+      }
+      case 'get': {
+        const record = typeof f.id === 'string' ? await c.consents.get(f.id) : undefined;
+        // A bank sees only consents granted to it; this node answers only for consents it keeps.
+        if (!record || record.body.home !== c.nodeId || (peer.role === 'bank' && record.body.grantee.node !== peer.nodeId))
+          throw new PeerError('NOT_FOUND', 'no such consent kept here');
+        return recordFrame(record.id);
+      }
+      default:
+        throw bad('unknown op');
+    }
+  };
+
+  const isHome = (nodeId: string) => {
+    const m = c.host.roster()?.roster.members.find((x) => x.nodeId === nodeId);
+    return m !== undefined && HOME_ROLES.has(m.role);
+  };
+  const routing: ConsentRouting = {
+    mayBeHome: isHome,
+    defaultHome: () =>
+      c.host.roster()?.roster.members.find((m) => m.role === 'credit-centre')?.nodeId ??
+      c.host.roster()?.roster.members.find((m) => HOME_ROLES.has(m.role))?.nodeId,
+    async submitRequest(record) {
+      try {
+        const r = (await c.host.request(record.body.home, CONSENT_PROTOCOL, { op: 'request', record })) as {
+          record?: ConsentRecord;
+        };
+        if (!r?.record) throw new ConsentInvalidError('the home node did not return the request');
+        return r.record;
+      } catch (err) {
+        if (!(err instanceof PeerError)) throw err;
+        if (err.code === 'FORBIDDEN') throw new ForbiddenError(err.message);
+        if (err.code === 'CONFLICT') throw new ConsentStateError(err.message);
+        throw new ConsentInvalidError(`the home node refused the request: ${err.message}`);
+      }
+    },
+    async fetch(id, home) {
+      try {
+        const r = (await c.host.request(home, CONSENT_PROTOCOL, { op: 'get', id })) as {
+          record?: ConsentRecord;
+          binding?: KeyBinding;
+        };
+        return r?.record ? { record: r.record, ...(r.binding ? { binding: r.binding } : {}) } : undefined;
+      } catch (err) {
+        if (err instanceof PeerError && err.code === 'NOT_FOUND') return undefined;
+        throw err;
+      }
+    },
+  };
+
   return {
+    routing,
     register: () =>
       c.host.register({
         id: CONSENT_PROTOCOL,
@@ -66,22 +256,39 @@ export function createConsentSync(c: ConsentSyncComponents): ConsentSync {
         maxRequestBytes: 128 * 1024,
         timeoutMs: 5000,
         maxConcurrentPerPeer: 8,
-        handle: async (raw, ctx) => {
-          const { record, binding } = (raw ?? {}) as { record?: ConsentRecord; binding?: KeyBinding };
-          if (!record || typeof record !== 'object') throw new PeerError('BAD_REQUEST', 'missing consent record');
-          if (record.home !== ctx.peer.nodeId)
-            throw new PeerError('FORBIDDEN', 'only the home node of a consent may publish it');
-          if (binding && !(await c.consents.bindingFor(record.body?.enterprise)))
-            await c.consents.importBinding(binding);
-          try {
-            return { applied: await c.consents.importRecord(record) };
-          } catch (err) {
-            throw new PeerError('BAD_REQUEST', (err as Error).message);
-          }
-        },
+        handle: (raw, ctx) => handle(raw, ctx.peer),
       }),
-    async idle() {
-      while (pending.size > 0) await Promise.all([...pending]);
+    async start() {
+      stopped = false;
+      const peers = new Set<string>();
+      for await (const k of outbox.keys({ gte: 'o!', lt: 'o"' })) peers.add(k.split('!')[1]);
+      for (const p of peers) kick(p);
+    },
+    stop() {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+    },
+    async idle(timeoutMs = 30_000) {
+      const end = Date.now() + timeoutMs;
+      while (Date.now() < end) {
+        if (running.size > 0) await Promise.race([...running.values(), new Promise((r) => setTimeout(r, 200))]);
+        else {
+          let empty = true;
+          for await (const _ of outbox.keys({ gte: 'o!', lt: 'o"', limit: 1 })) empty = false;
+          if (empty) return true;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      return false;
+    },
+    async pending() {
+      const out: Record<string, number> = {};
+      for await (const k of outbox.keys({ gte: 'o!', lt: 'o"' })) {
+        const p = k.split('!')[1];
+        out[p] = (out[p] ?? 0) + 1;
+      }
+      return out;
     },
   };
 }

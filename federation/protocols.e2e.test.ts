@@ -54,7 +54,7 @@ describe('protocol handlers refuse bad input and change nothing', () => {
       ),
     ).toBe('FORBIDDEN');
     const signed = signConsent(
-      draftConsent({ enterprise: USCC, grantee: 'bank-a', scopes: ['registration'] }),
+      draftConsent({ enterprise: USCC, home: 'centre', grantee: 'bank-a', scopes: ['registration'] }),
       ed25519KeyPair().seed,
     );
     const record = {
@@ -77,7 +77,7 @@ describe('protocol handlers refuse bad input and change nothing', () => {
     const centre = fed.nodes.centre.consents;
     const granted = await centre.grant(
       { sub: 'rep', role: 'enterprise', uscc: USCC },
-      signConsent(draftConsent({ enterprise: USCC, grantee: 'bank-a', scopes: ['registration'] }), enterpriseKey.seed),
+      signConsent(draftConsent({ enterprise: USCC, home: 'centre', grantee: 'bank-a', scopes: ['registration'] }), enterpriseKey.seed),
     );
     await centre.revoke({ sub: 'rep', role: 'enterprise', uscc: USCC }, granted.id, 'test');
     const revival = { ...granted, status: 'ACTIVE', seq: 99 };

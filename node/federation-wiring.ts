@@ -3,8 +3,8 @@
  * section fetching and checkpoint witnessing, and starts and stops them in order.
  */
 import type { AccessLog } from '../accesslog/log.ts';
-import type { AccessService, ConsentService, SectionSource } from '../authz/index.ts';
-import { fromBase64 } from '../crypto/index.ts';
+import type { AccessService, ConsentRouting, ConsentService, SectionSource } from '../authz/index.ts';
+import { ed25519Signer, fromBase64 } from '../crypto/index.ts';
 import { type ConsentSync, createConsentSync } from '../federation/consent-sync.ts';
 import { createHealthService, type HealthService } from '../federation/health.ts';
 import { createFederationHost, type FederationHost } from '../federation/host.ts';
@@ -23,6 +23,8 @@ export interface NodeFederation {
   health: HealthService;
   witness: Witness;
   consentSync: ConsentSync;
+  /** How consents reach their home nodes. */
+  consentRouting: ConsentRouting;
   /** Reads sections from whichever nodes hold them. */
   source: SectionSource;
   /** Roster and witness alarms. */
@@ -82,16 +84,17 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     if (typeof report.checkpoint === 'string') void witness.observe(nodeId, report.checkpoint);
     if (report.views && typeof report.views === 'object') void witness.compare(nodeId, report.views);
   });
-  const consentSync = createConsentSync({ host, consents: c.consents, nodeId: config.nodeId, logger });
+  const consentSync = createConsentSync({ host, consents: c.consents, db, nodeId: config.nodeId, logger });
   const sections = createSectionFetching({
     host,
     get access() {
       return c.access();
     },
-    consents: c.consents,
+    log: c.accessLog,
     local: c.local,
     nodeId: config.nodeId,
     role: config.role,
+    signer: ed25519Signer(keys.identity.seed),
     logger,
   });
   return {
@@ -100,6 +103,7 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     health,
     witness,
     consentSync,
+    consentRouting: consentSync.routing,
     source: sections.source,
     alarms: () => [...roster.alarms().map((detail) => ({ kind: 'ROSTER_CONFLICT', detail })), ...witness.alarms()],
     async start() {
@@ -109,9 +113,11 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
       await sections.register();
       await consentSync.register();
       await witness.register();
+      await consentSync.start();
       await health.start();
     },
     async stop() {
+      consentSync.stop();
       await health.stop();
       await roster.stop();
       await host.stop();

@@ -88,7 +88,7 @@ export async function authorise(
   if (reg.errors) throw new Error(`key registration failed: ${reg.errors[0].message}`);
   const g = await centre.gql(
     `mutation($c: SignedConsentInput!) { grantConsent(consent: $c) { id } }`,
-    { c: signConsent(draftConsent({ enterprise: e.uscc, grantee, scopes }), e.seed) },
+    { c: signConsent(draftConsent({ enterprise: e.uscc, home: centre.nodeId, grantee, scopes }), e.seed) },
     { sub: 'rep-01', role: 'enterprise', uscc: e.uscc },
   );
   const id = (g.data?.grantConsent as { id?: string } | undefined)?.id;
