@@ -3,6 +3,7 @@
  * section fetching and checkpoint witnessing, and starts and stops them in order.
  */
 import type { AccessLog } from '../accesslog/log.ts';
+import { defaultWitnessQuorum } from '../accesslog/verify.ts';
 import type { AccessService, ConsentRouting, ConsentService, SectionSource } from '../authz/index.ts';
 import { ed25519Signer, fromBase64 } from '../crypto/index.ts';
 import { type ConsentSync, createConsentSync } from '../federation/consent-sync.ts';
@@ -29,6 +30,10 @@ export interface NodeFederation {
   source: SectionSource;
   /** Roster and witness alarms. */
   alarms(): unknown[];
+  /** Node ids whose data the federation must not trust (uncleared SPLIT_VIEW, INCONSISTENT or ROLLBACK alarms). */
+  quarantined(): string[];
+  /** An operator clears the witness alarms about a node, lifting its quarantine. @returns alarms cleared */
+  clearAlarms(nodeId: string, by: string): Promise<number>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -71,6 +76,10 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     logger,
     peerKey,
   });
+  // Checkpoints are served to clients as witnessed once a majority of the other members cosigned them.
+  c.accessLog.setWitnessQuorum(() =>
+    defaultWitnessQuorum((roster.current()?.roster.members ?? []).filter((m) => m.nodeId !== config.nodeId).length),
+  );
   const health = createHealthService({
     host,
     roster,
@@ -106,6 +115,8 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     consentRouting: consentSync.routing,
     source: sections.source,
     alarms: () => [...roster.alarms().map((detail) => ({ kind: 'ROSTER_CONFLICT', detail })), ...witness.alarms()],
+    quarantined: () => witness.quarantined(),
+    clearAlarms: (nodeId, by) => witness.clearAlarms(nodeId, by),
     async start() {
       await host.start();
       await roster.start();
@@ -119,6 +130,7 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     async stop() {
       consentSync.stop();
       await health.stop();
+      await witness.stop();
       await roster.stop();
       await host.stop();
     },

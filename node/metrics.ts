@@ -27,11 +27,17 @@ export function renderMetrics(config: NodeConfig, log: AccessLog, federation: No
       ['{state="down"}', peers.filter((p) => !p.up).length],
     ]);
     const alarms = federation.alarms() as Array<{ kind: string }>;
-    const kinds = ['SPLIT_VIEW', 'INCONSISTENT', 'BAD_SIGNATURE', 'ROSTER_CONFLICT'];
+    const kinds = ['SPLIT_VIEW', 'INCONSISTENT', 'BAD_SIGNATURE', 'ROLLBACK', 'UNRESPONSIVE_LOG', 'ROSTER_CONFLICT'];
     gauge(
       'credit_federation_alarms',
-      'Witness and roster alarms raised (split views, inconsistent logs, bad signatures, conflicting rosters).',
+      'Uncleared witness and roster alarms (split views, inconsistent, rolled-back or unresponsive logs, bad signatures, conflicting rosters).',
       kinds.map((k) => [`{kind="${k}"}`, alarms.filter((a) => a.kind === k).length]),
+    );
+    const quarantined = federation.quarantined();
+    gauge(
+      'credit_federation_quarantined',
+      'Members whose data this node does not trust until an operator clears their alarms.',
+      [['', quarantined.length], ...quarantined.map((id): [string, number] => [`{node="${label(id)}"}`, 1])],
     );
   }
   return `${lines.join('\n')}\n`;

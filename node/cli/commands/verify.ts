@@ -1,32 +1,58 @@
 /** `credit-node verify`: checks access-log artefacts and signed credit reports from files alone. */
 import { readFile } from 'node:fs/promises';
 import {
+  checkpointOrigin,
+  defaultWitnessQuorum,
+  parseWitnessKey,
+  rosterWitnessPolicy,
   VerificationError,
   verifyBundle,
   verifyCheckpointNote,
   verifyConsistencyFiles,
+  type WitnessPolicy,
 } from '../../../accesslog/verify.ts';
 import { verifyReport } from '../../../authz/index.ts';
-import { type Command, parse, UsageError } from '../args.ts';
+import { type Command, intFlag, parse, UsageError } from '../args.ts';
 
-const usage = `usage: credit-node verify checkpoint --key VKEY|--key-file FILE CHECKPOINT
-       credit-node verify bundle [--key VKEY|--key-file FILE] BUNDLE.json
+const usage = `usage: credit-node verify checkpoint --key VKEY|--key-file FILE|--roster ROSTER.json [WITNESS POLICY] CHECKPOINT
+       credit-node verify bundle [--key VKEY|--key-file FILE] [WITNESS POLICY] BUNDLE.json
        credit-node verify consistency --key VKEY|--key-file FILE OLD_CHECKPOINT NEW_CHECKPOINT PROOF.json
        credit-node verify report --key PUBLIC_KEY REPORT.json
+
+WITNESS POLICY: [--roster ROSTER.json] [--witness WVKEY]... [--min-witnesses N]
 
 VKEY is the log's verifier key (c2sp.org/signed-note: name+keyid+base64 key), published by the
 node at its /graphql API (accessLog.verifierKey) and in the roster. A CHECKPOINT is a C2SP signed
 note; a BUNDLE is what an enterprise downloads for one entry (accessLog entry bundle); a PROOF is a
 JSON array of base64 hashes. A REPORT is the { document, signature, signedBy } of a credit report, checked
 against the issuing node's base64 Ed25519 key (its roster signing key). Prints a JSON result; on failure
-prints what failed and exits 1.`;
+prints what failed and exits 1.
+
+The witness policy says whose cosignatures (c2sp.org/tlog-cosignature lines after the log's
+signature) count and how many a checkpoint needs. --roster takes the federation roster: every
+member other than the log's node is a witness, and the roster also pins the log's own key.
+--witness adds a witness cosigner key (WVKEY, type 0x04: name+keyid+base64(0x04 || key)); repeat
+it for several. --min-witnesses defaults to a majority of those witnesses (with --roster: of the
+roster's members other than the log's node). A checkpoint with fewer valid cosignatures fails,
+naming how many it found and needed. Without a policy only the log's own signature is checked,
+and a bundle from a forked log would pass (a warning says so).`;
 
 const command: Command = {
-  summary: 'Verify checkpoints, inclusion proofs and consistency proofs offline.',
+  summary: 'Verify checkpoints (with their witnesses), inclusion proofs and consistency proofs offline.',
   usage,
   async run(argv) {
     const [what, ...rest] = argv;
-    const { values, positionals } = parse(rest, { key: { type: 'string' }, 'key-file': { type: 'string' } }, true);
+    const { values, positionals } = parse(
+      rest,
+      {
+        key: { type: 'string' },
+        'key-file': { type: 'string' },
+        roster: { type: 'string' },
+        witness: { type: 'string', multiple: true },
+        'min-witnesses': { type: 'string' },
+      },
+      true,
+    );
     const read = (p: string) =>
       readFile(p, 'utf8').catch((err) => {
         throw new UsageError(`cannot read ${p}: ${(err as NodeJS.ErrnoException).code}`);
@@ -40,14 +66,53 @@ const command: Command = {
         throw new VerificationError(`${p}: not valid JSON`);
       }
     };
+    const minWitnesses = intFlag('min-witnesses', values['min-witnesses'], 0, 1000);
+    const witnessFlags = values.witness ?? [];
+    const hasPolicy = values.roster !== undefined || witnessFlags.length > 0;
+    if (!hasPolicy && minWitnesses !== undefined) throw new UsageError('--min-witnesses needs --roster or --witness');
+    /** The witness policy for a log of `origin`, and the log key the roster pins. */
+    const policyFor = async (origin: string | undefined): Promise<{ policy?: WitnessPolicy; rosterKey?: string }> => {
+      if (!hasPolicy) return {};
+      const extra = witnessFlags.map(parseWitnessKey);
+      if (values.roster === undefined)
+        return {
+          policy: { witnesses: extra, minWitnesses: minWitnesses ?? defaultWitnessQuorum(extra.length) },
+        };
+      if (!origin) throw new VerificationError('checkpoint: no origin line');
+      const { policy, logKey } = rosterWitnessPolicy(await json(values.roster), origin, minWitnesses);
+      const known = new Set(policy.witnesses.map((w) => `${w.name}+${Buffer.from(w.keyId).toString('hex')}`));
+      for (const w of extra)
+        if (!known.has(`${w.name}+${Buffer.from(w.keyId).toString('hex')}`)) policy.witnesses.push(w);
+      return { policy, rosterKey: logKey };
+    };
+    /** The log key: the one given, else the roster's; both given must agree. */
+    const logKeyOf = (rosterKey: string | undefined) => {
+      if (vkey && rosterKey && vkey.trim() !== rosterKey)
+        throw new VerificationError('log key: the key given is not the one the roster gives the log');
+      return vkey ?? rosterKey;
+    };
+    const warnUnwitnessed = () => {
+      if (!hasPolicy)
+        console.error(
+          'warning: no witness policy (--roster or --witness): only the log signature was checked; a forked log would pass',
+        );
+    };
     try {
       let result: unknown;
       if (what === 'checkpoint') {
-        if (!vkey || positionals.length !== 1) throw new UsageError('verify checkpoint needs --key and one CHECKPOINT');
-        result = verifyCheckpointNote(await read(positionals[0]), vkey);
+        if (positionals.length !== 1) throw new UsageError('verify checkpoint needs one CHECKPOINT');
+        const note = await read(positionals[0]);
+        const { policy, rosterKey } = await policyFor(checkpointOrigin(note));
+        const key = logKeyOf(rosterKey);
+        if (!key) throw new UsageError('verify checkpoint needs --key, --key-file or --roster');
+        result = verifyCheckpointNote(note, key, policy);
+        warnUnwitnessed();
       } else if (what === 'bundle') {
         if (positionals.length !== 1) throw new UsageError('verify bundle needs one BUNDLE');
-        result = verifyBundle(await json(positionals[0]), vkey);
+        const bundle = await json(positionals[0]);
+        const { policy, rosterKey } = await policyFor(checkpointOrigin(bundle?.checkpoint));
+        result = verifyBundle(bundle, logKeyOf(rosterKey), policy);
+        warnUnwitnessed();
       } else if (what === 'consistency') {
         if (!vkey || positionals.length !== 3)
           throw new UsageError('verify consistency needs --key, two checkpoints and a proof');
