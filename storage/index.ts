@@ -1,11 +1,26 @@
 /**
  * The node's one Level database, opened once, with one sublevel per subsystem (DESIGN §13).
  * Writes that must agree go in one `root.batch([...])` with the `sublevel` option.
+ *
+ * Every database opened here is guarded (./guard.ts): after a failed write it refuses writes
+ * until it has been reopened and checked; `storageGuard(db)` reports its health.
  */
 import { mkdir } from 'node:fs/promises';
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level';
 import { Level } from 'level';
 import { MemoryLevel } from 'memory-level';
+import { guardDatabase, type StorageGuardOptions } from './guard.ts';
+
+export {
+  guardDatabase,
+  type ReopenCheck,
+  StorageFailedError,
+  type StorageGuard,
+  type StorageGuardOptions,
+  type StorageHealth,
+  type StorageStatus,
+  storageGuard,
+} from './guard.ts';
 
 type Format = string | Buffer | Uint8Array;
 /** The root database type: string keys, JSON values unless a sublevel says otherwise. */
@@ -24,15 +39,20 @@ export class DatabaseLockedError extends Error {
   readonly code = 'DB_LOCKED';
 }
 
-/** Opens (creating if needed) the node database at `location`, or an in-memory one. */
-export async function openDatabase(location: string | { memory: true }): Promise<RootDb> {
+/** Opens (creating if needed) the guarded node database at `location`, or an in-memory one. */
+export async function openDatabase(
+  location: string | { memory: true },
+  options: StorageGuardOptions = {},
+): Promise<RootDb> {
   if (typeof location !== 'string') {
     const db = new MemoryLevel<string, unknown>({ valueEncoding: 'json' });
+    guardDatabase(db, options);
     await db.open();
     return db as unknown as RootDb;
   }
   await mkdir(location, { recursive: true });
   const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
+  guardDatabase(db, options);
   try {
     await db.open();
   } catch (err) {
