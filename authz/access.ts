@@ -263,10 +263,7 @@ class Access implements AccessService {
           d.reason,
         );
       consent = d.consent;
-      data = withinDataRange(
-        await source.read(uscc, req.sections, { ...req, consent }),
-        consent.body.dataRange,
-      );
+      data = withinDataRange(await source.read(uscc, req.sections, { ...req, consent }), consent.body.dataRange);
     } catch (err) {
       await this.#c.log.append(
         this.#event(req, subject, 'DENY', {

@@ -17,7 +17,13 @@ import { toBase64Url } from '../crypto/index.ts';
 import type { Section } from '../model/index.ts';
 import { jsonSublevel, type RootDb } from '../storage/index.ts';
 import type { BindingStore } from './bindings.ts';
-import { consentId, consentSignatureValid, type KeyBinding, parseConsentBody, type SignedConsent } from './documents.ts';
+import {
+  consentId,
+  consentSignatureValid,
+  type KeyBinding,
+  parseConsentBody,
+  type SignedConsent,
+} from './documents.ts';
 import {
   ConsentInvalidError,
   ConsentStateError,

@@ -87,7 +87,9 @@ export function createConsentSync(c: ConsentSyncComponents): ConsentSync {
     const peers = others()
       .filter((m) => kind === 'b' || m.role !== 'bank' || m.nodeId === grantee)
       .map((m) => m.nodeId);
-    await outbox.batch(peers.map((p) => ({ type: 'put' as const, key: `o!${p}!${kind}!${key}!${version}`, value: true })));
+    await outbox.batch(
+      peers.map((p) => ({ type: 'put' as const, key: `o!${p}!${kind}!${key}!${version}`, value: true })),
+    );
     for (const p of peers) kick(p);
   };
 
@@ -195,13 +197,20 @@ export function createConsentSync(c: ConsentSyncComponents): ConsentSync {
           return { record: await c.consents.acceptRequest(f.record as ConsentRecord, peer.nodeId) };
         } catch (err) {
           const code = (err as { code?: string }).code;
-          throw new PeerError(code === 'FORBIDDEN' || code === 'CONFLICT' ? code : 'BAD_REQUEST', (err as Error).message);
+          throw new PeerError(
+            code === 'FORBIDDEN' || code === 'CONFLICT' ? code : 'BAD_REQUEST',
+            (err as Error).message,
+          );
         }
       }
       case 'get': {
         const record = typeof f.id === 'string' ? await c.consents.get(f.id) : undefined;
         // A bank sees only consents granted to it; this node answers only for consents it keeps.
-        if (!record || record.body.home !== c.nodeId || (peer.role === 'bank' && record.body.grantee.node !== peer.nodeId))
+        if (
+          !record ||
+          record.body.home !== c.nodeId ||
+          (peer.role === 'bank' && record.body.grantee.node !== peer.nodeId)
+        )
           throw new PeerError('NOT_FOUND', 'no such consent kept here');
         return recordFrame(record.id);
       }

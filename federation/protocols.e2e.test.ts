@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consentId, draftConsent, signConsent } from '../authz/index.ts';
+import { draftConsent, signConsent } from '../authz/index.ts';
 import { ed25519KeyPair, toBase64 } from '../crypto/index.ts';
 import { CONSENT_PROTOCOL } from './consent-sync.ts';
 import { type FederationHost, PeerError } from './host.ts';
@@ -33,63 +33,58 @@ beforeAll(async () => {
 afterAll(() => fed?.stop());
 
 describe('protocol handlers refuse bad input and change nothing', () => {
-  const request = (over: Record<string, unknown> = {}) => ({
-    uscc: USCC,
-    sections: ['registration'],
-    purpose: 'loan-application',
-    requester: { bank: 'bank-a', principal: 'officer-1' },
-    correlationId: 'corr-protocol-test',
-    local: true,
-    ...over,
-  });
-
-  it("sections: malformed requests, another bank's name, and doctored consents", async () => {
+  it('sections: malformed frames are refused before any decision', async () => {
     expect(await refused(bank.request('centre', SECTIONS_PROTOCOL, { nope: 1 }))).toBe('BAD_REQUEST');
-    expect(await refused(bank.request('centre', SECTIONS_PROTOCOL, request({ sections: ['dna'] })))).toBe(
-      'BAD_REQUEST',
-    );
     expect(
       await refused(
-        bank.request('centre', SECTIONS_PROTOCOL, request({ requester: { bank: 'bank-b', principal: 'x' } })),
+        bank.request('centre', SECTIONS_PROTOCOL, {
+          signed: { request: {}, signature: 'x' },
+          sections: ['dna'],
+          local: false,
+        }),
       ),
-    ).toBe('FORBIDDEN');
-    const signed = signConsent(
-      draftConsent({ enterprise: USCC, home: 'centre', grantee: 'bank-a', scopes: ['registration'] }),
-      ed25519KeyPair().seed,
-    );
-    const record = {
-      id: consentId(signed.body),
-      body: signed.body,
-      signature: signed.signature,
-      status: 'ACTIVE',
-      history: [],
-      uses: 0,
-      home: 'centre',
-      seq: 1,
-    };
-    expect(
-      await refused(bank.request('centre', SECTIONS_PROTOCOL, request({ consentId: record.id, consent: record }))),
     ).toBe('BAD_REQUEST');
-    expect(await fed.nodes.centre.consents.get(record.id)).toBeUndefined();
+    expect(await refused(bank.request('centre', SECTIONS_PROTOCOL, 'x'.repeat(100)))).toBe('BAD_REQUEST');
   });
 
   it('consent sync: only the home node publishes; a bank cannot revive a revoked consent', async () => {
     const centre = fed.nodes.centre.consents;
     const granted = await centre.grant(
       { sub: 'rep', role: 'enterprise', uscc: USCC },
-      signConsent(draftConsent({ enterprise: USCC, home: 'centre', grantee: 'bank-a', scopes: ['registration'] }), enterpriseKey.seed),
+      signConsent(
+        draftConsent({ enterprise: USCC, home: 'centre', grantee: 'bank-a', scopes: ['registration'] }),
+        enterpriseKey.seed,
+      ),
     );
     await centre.revoke({ sub: 'rep', role: 'enterprise', uscc: USCC }, granted.id, 'test');
     const revival = { ...granted, status: 'ACTIVE', seq: 99 };
-    expect(await refused(bank.request('centre', CONSENT_PROTOCOL, { record: revival }))).toBe('FORBIDDEN');
-    expect(await refused(bank.request('bank-b', CONSENT_PROTOCOL, { record: revival }))).toBe('FORBIDDEN');
+    expect(await refused(bank.request('centre', CONSENT_PROTOCOL, { op: 'record', record: revival }))).toBe(
+      'FORBIDDEN',
+    );
+    expect(await refused(bank.request('bank-b', CONSENT_PROTOCOL, { op: 'record', record: revival }))).toBe(
+      'FORBIDDEN',
+    );
     expect(await refused(bank.request('centre', CONSENT_PROTOCOL, {}))).toBe('BAD_REQUEST');
+    expect(await refused(bank.request('centre', CONSENT_PROTOCOL, { op: 'request', record: revival }))).toBe(
+      'BAD_REQUEST',
+    );
+    expect(await refused(bank.request('centre', CONSENT_PROTOCOL, { op: 'get', id: 'x' }))).toBe('NOT_FOUND');
     expect((await centre.get(granted.id))?.status).toBe('REVOKED');
-    // The revocation itself did reach the banks.
+    // The revocation reached the grantee bank; the other bank never heard of the consent.
     const end = Date.now() + 10_000;
-    while ((await fed.nodes['bank-b'].consents.get(granted.id))?.status !== 'REVOKED' && Date.now() < end)
+    while ((await fed.nodes['bank-a'].consents.get(granted.id))?.status !== 'REVOKED' && Date.now() < end)
       await new Promise((r) => setTimeout(r, 100));
-    expect((await fed.nodes['bank-b'].consents.get(granted.id))?.status).toBe('REVOKED');
+    expect((await fed.nodes['bank-a'].consents.get(granted.id))?.status).toBe('REVOKED');
+    expect(await fed.nodes['bank-b'].consents.get(granted.id)).toBeUndefined();
+    // The grantee may fetch its consent from the home; the other bank may not.
+    expect(await bank.request('centre', CONSENT_PROTOCOL, { op: 'get', id: granted.id })).toMatchObject({
+      record: { id: granted.id, status: 'REVOKED' },
+    });
+    expect(
+      await refused(
+        fed.nodes['bank-b'].federation!.host.request('centre', CONSENT_PROTOCOL, { op: 'get', id: granted.id }),
+      ),
+    ).toBe('NOT_FOUND');
   });
 
   it('log: unknown operations, impossible sizes and forged cosignatures', async () => {

@@ -10,8 +10,8 @@ import { z } from 'zod';
 import {
   canonicalBytes,
   concatBytes,
-  ed25519Verify,
   type Ed25519Signer,
+  ed25519Verify,
   fromBase64,
   toBase64,
   toUtf8,

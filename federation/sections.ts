@@ -14,12 +14,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AccessLogPort } from '../accesslog/port.ts';
-import {
-  type AccessService,
-  ConsentRequiredError,
-  type ProfileSections,
-  type SectionSource,
-} from '../authz/index.ts';
+import { type AccessService, ConsentRequiredError, type ProfileSections, type SectionSource } from '../authz/index.ts';
 import type { Ed25519Signer } from '../crypto/index.ts';
 import { fromBase64 } from '../crypto/index.ts';
 import { SECTIONS, type Section, validateUscc } from '../model/index.ts';
@@ -30,9 +25,9 @@ import {
   createReplayGuard,
   REQUEST_FRESHNESS_MS,
   type SectionRequest,
-  sectionRequestSignedBy,
   type SignedSectionRequest,
   SignedSectionRequestSchema,
+  sectionRequestSignedBy,
   signSectionRequest,
 } from './section-request.ts';
 
