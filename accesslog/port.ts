@@ -25,6 +25,8 @@ export const ACCESS_ACTIONS = [
   'CHECK_AND_INTERCEPT',
   'OBJECTION',
   'REPAIR',
+  'ENTRIES_LISTED',
+  'OPENINGS_ERASED',
 ] as const;
 /** An action recorded in the log. */
 export type AccessAction = (typeof ACCESS_ACTIONS)[number];

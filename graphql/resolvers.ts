@@ -51,6 +51,20 @@ export interface ResolverServices {
   consents: ConsentService;
   log: AccessLog;
   federation?: () => FederationInfo;
+  /** An enterprise's entries and erasure across the federation (this node only when stand-alone). */
+  audit: EnterpriseAudit;
+}
+
+/** The enterprise's audit across every node's log. */
+export interface EnterpriseAudit {
+  entries(
+    actor: Principal,
+    options: { limit: number; correlationId: string },
+  ): Promise<{
+    nodes: Array<{ node: string; entries: Array<ListedEntry & { bundle: unknown }> }>;
+    unavailable: string[];
+  }>;
+  erase(actor: Principal, correlationId: string): Promise<{ erased: Record<string, number>; unavailable: string[] }>;
 }
 
 /** A section could not be fetched because the node holding it did not answer. */
@@ -261,6 +275,14 @@ export function createResolvers(s: ResolverServices) {
         const entries = await s.log.entriesFor(p.uscc!, { limit: limit(a.first, 200) });
         return Promise.all(entries.map(async (e) => entryView(e, await s.log.bundle(e.index))));
       },
+      myAccessLog: async (_: unknown, a: { first?: number }, ctx: Context) => {
+        const p = who(ctx, 'enterprise');
+        const r = await s.audit.entries(p, { limit: limit(a.first, 200), correlationId: ctx.correlationId });
+        return {
+          nodes: r.nodes.map((n) => ({ node: n.node, entries: n.entries.map((e) => entryView(e, e.bundle)) })),
+          unavailable: r.unavailable,
+        };
+      },
       auditEntries: async (_: unknown, a: { filter?: Record<string, string | number | undefined> }, ctx: Context) => {
         who(ctx, 'auditor');
         const f = a.filter ?? {};
@@ -314,6 +336,13 @@ export function createResolvers(s: ResolverServices) {
         consentView(await s.consents.resume(who(ctx, 'enterprise'), a.id, a.reason ?? undefined)),
       revokeConsent: async (_: unknown, a: { id: string; reason?: string }, ctx: Context) =>
         consentView(await s.consents.revoke(who(ctx, 'enterprise'), a.id, a.reason ?? undefined)),
+      eraseMyAccessOpenings: async (_: unknown, __: unknown, ctx: Context) => {
+        const r = await s.audit.erase(who(ctx, 'enterprise'), ctx.correlationId);
+        return {
+          erased: Object.entries(r.erased).map(([node, openings]) => ({ node, openings })),
+          unavailable: r.unavailable,
+        };
+      },
       registerEnterpriseKey: async (_: unknown, a: { uscc: string; publicKey: string }, ctx: Context) => {
         const r = validateUscc(a.uscc);
         if (!r.valid) throw new InvalidInputError('uscc is not a valid USCC');

@@ -163,6 +163,15 @@ export const typeDefs = /* GraphQL */ `
 
   type Federation { nodeId: String! role: String! rosterVersion: Int! members: [FederationMember!]! alarms: [FederationAlarm!]! }
 
+  "One node's entries about the signed-in enterprise."
+  type NodeAccessEntries { node: String! entries: [AccessEntry!]! }
+
+  "The signed-in enterprise's entries on every node of the federation; nodes that did not answer are listed."
+  type MyAccessLog { nodes: [NodeAccessEntries!]! unavailable: [String!]! }
+
+  type ErasedOpenings { node: String! openings: Int! }
+  type ErasureResult { erased: [ErasedOpenings!]! unavailable: [String!]! }
+
   type AuditResult { entries: [AccessEntry!]! scanned: Int! truncated: Boolean! }
 
   input AuditFilter {
@@ -206,6 +215,8 @@ export const typeDefs = /* GraphQL */ `
     federation: Federation
     "An enterprise lists who used its data (with proofs)."
     myAccessEntries(first: Int): [AccessEntry!]!
+    "An enterprise lists who used its data, or tried to, on every node of the federation (with proofs)."
+    myAccessLog(first: Int): MyAccessLog!
     "An auditor lists entries by bank, purpose and time range."
     auditEntries(filter: AuditFilter): AuditResult!
     checkpoints(first: Int, beforeSize: Int): [Checkpoint!]!
@@ -222,5 +233,7 @@ export const typeDefs = /* GraphQL */ `
     resumeConsent(id: ID!, reason: String): Consent!
     revokeConsent(id: ID!, reason: String): Consent!
     registerEnterpriseKey(uscc: String!, publicKey: String!): KeyBinding!
+    "An enterprise has its commitment openings erased on every node: its entries stay in every log, unlinkable to it."
+    eraseMyAccessOpenings: ErasureResult!
   }
 `;

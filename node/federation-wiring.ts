@@ -6,6 +6,7 @@ import type { AccessLog } from '../accesslog/log.ts';
 import { defaultWitnessQuorum } from '../accesslog/verify.ts';
 import type { AccessService, ConsentRouting, ConsentService, SectionSource } from '../authz/index.ts';
 import { ed25519Signer, fromBase64 } from '../crypto/index.ts';
+import { createFederatedAudit, type FederatedAudit } from '../federation/audit.ts';
 import { type ConsentSync, createConsentSync } from '../federation/consent-sync.ts';
 import { createHealthService, type HealthService } from '../federation/health.ts';
 import { createFederationHost, type FederationHost } from '../federation/host.ts';
@@ -26,6 +27,8 @@ export interface NodeFederation {
   consentSync: ConsentSync;
   /** How consents reach their home nodes. */
   consentRouting: ConsentRouting;
+  /** An enterprise's entries and erasure across the federation. */
+  audit: FederatedAudit;
   /** Reads sections from whichever nodes hold them. */
   source: SectionSource;
   /** Roster and witness alarms. */
@@ -93,6 +96,7 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     if (typeof report.checkpoint === 'string') void witness.observe(nodeId, report.checkpoint);
     if (report.views && typeof report.views === 'object') void witness.compare(nodeId, report.views);
   });
+  const audit = createFederatedAudit({ host, log: c.accessLog, nodeId: config.nodeId });
   const consentSync = createConsentSync({ host, consents: c.consents, db, nodeId: config.nodeId, logger });
   const sections = createSectionFetching({
     host,
@@ -104,6 +108,7 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     nodeId: config.nodeId,
     role: config.role,
     signer: ed25519Signer(keys.identity.seed),
+    quarantined: () => witness.quarantined(),
     logger,
   });
   return {
@@ -113,6 +118,7 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     witness,
     consentSync,
     consentRouting: consentSync.routing,
+    audit,
     source: sections.source,
     alarms: () => [...roster.alarms().map((detail) => ({ kind: 'ROSTER_CONFLICT', detail })), ...witness.alarms()],
     quarantined: () => witness.quarantined(),
@@ -123,6 +129,7 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
       await witness.start();
       await sections.register();
       await consentSync.register();
+      await audit.register();
       await witness.register();
       await consentSync.start();
       await health.start();

@@ -65,23 +65,30 @@ describe('the federation across real processes on loopback', () => {
     expect(result.bundles).toHaveLength(2);
   }, 120_000);
 
-  it('a bank obtains sections held by a city peer (Zhangzhou) under a consent granted there; without it the peer refuses and logs', async () => {
+  it('a bank obtains sections held by a city peer (Zhangzhou) under a consent granted there; without it the bank refuses and logs, and the peer learns nothing', async () => {
     const clients = await federationClients(dir);
     const zzEnterprise = await demoEnterprise(dir, 'zz-centre');
     const uscc = zzEnterprise.uscc;
     const zz = clients.get('zz-centre')!;
+    const bankC = clients.get('bank-c')!;
     const q = `query($u: String!) { enterprise(uscc: $u, purpose: "loan-application") { registration { uscc domicileRegion } evaluation { payload } servedBy { section node } } }`;
     const officer = { sub: 'officer-c1', role: 'bank-officer' as const, bank: 'bank-c' };
-    const before = await clients.get('bank-c')!.gql(q, { u: uscc }, officer);
+    const zzBefore = await zz.gql(`{ accessLog { size } }`, {}, auditor);
+    const before = await bankC.gql(q, { u: uscc }, officer);
     expect(before.errors?.[0]?.extensions?.code).toBe('CONSENT_REQUIRED');
-    const zzLog = await zz.gql(
-      `{ auditEntries(filter: { decision: DENY }) { entries { principal node } } }`,
+    const bankLog = await bankC.gql(
+      `{ auditEntries(filter: { decision: DENY, principal: "bank-c/officer-c1" }) { entries { node reason } } }`,
       {},
       auditor,
     );
-    expect(
-      (zzLog.data?.auditEntries as { entries: Array<{ principal: string; node: string }> }).entries,
-    ).toContainEqual({ principal: 'bank-c/officer-c1', node: 'zz-centre' });
+    expect((bankLog.data?.auditEntries as { entries: unknown[] }).entries).toContainEqual({
+      node: 'bank-c',
+      reason: 'NO_CONSENT',
+    });
+    const zzAfter = await zz.gql(`{ accessLog { size } }`, {}, auditor);
+    expect((zzAfter.data?.accessLog as { size: number }).size).toBe(
+      (zzBefore.data?.accessLog as { size: number }).size,
+    );
 
     await authorise(zz, zzEnterprise, 'bank-c', ['registration', 'evaluation']);
     const got = await waitFor(async () => {

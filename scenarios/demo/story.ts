@@ -24,13 +24,13 @@ function check(ok: unknown, message: string): asserts ok {
 }
 const errorCode = (a: Answer) => a.errors?.[0]?.extensions?.code;
 
-async function waitFor(what: string, fn: () => Promise<boolean>, ms = 15_000) {
+async function waitFor(what: string | (() => string), fn: () => Promise<boolean>, ms = 15_000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await fn()) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new StoryError(`timed out waiting for ${what}`);
+  throw new StoryError(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
 }
 
 /** What the story reports. */
@@ -87,7 +87,9 @@ export async function runStory(dir: string, say: (line: string) => void): Promis
     const r = await node('bank-a').gql(`query($id: ID!) { consent(id: $id) { status } }`, { id: consentId }, officerA);
     return (r.data?.consent as { status?: string } | null)?.status === 'ACTIVE';
   });
-  say(`   consent ${consentId.slice(0, 12)}… is ACTIVE on every node.`);
+  say(
+    `   consent ${consentId.slice(0, 12)}… is kept by xm-centre (its home) and ACTIVE on bank-a and every data holder; the other banks never see it.`,
+  );
 
   say("3. A bank-a officer reads the profile on bank-a's own node; the sections come from the nodes that hold them.");
   const read = await node('bank-a').gql(PROFILE, { u: uscc }, officerA);
@@ -125,28 +127,53 @@ export async function runStory(dir: string, say: (line: string) => void): Promis
   );
 
   say(
-    '5. The enterprise lists who used its data on the credit centre, with inclusion proofs, and checks them with the independent verifier.',
+    '5. On the credit centre, the enterprise lists who used its data, or tried to, on every node of the federation, and checks each proof with the independent verifier under the roster witness policy.',
   );
-  const entries = await centre.gql(
-    `{ myAccessEntries(first: 50) { decision principal node time bundle } accessLog { verifierKey } }`,
-    {},
-    enterprise,
-  );
-  check(!entries.errors, `listing failed: ${entries.errors?.[0]?.message}`);
-  const list = entries.data?.myAccessEntries as Array<{ decision: string; principal: string; bundle: unknown }>;
-  const vkey = (entries.data?.accessLog as { verifierKey: string } | undefined)?.verifierKey ?? '';
-  const allow = list.find((e) => e.decision === 'ALLOW' && e.principal === 'bank-a/officer-a1');
-  check(allow, "the enterprise does not see bank-a's read");
+  type Listed = { decision: string; principal: string; node: string; bundle: unknown };
+  const roster = join(dir, 'roster.json');
   await mkdir(join(dir, 'proofs'), { recursive: true });
   const bundles: string[] = [];
-  for (const [name, e] of [['bank-a-read', allow]] as const) {
-    const file = join(dir, 'proofs', `${name}.json`);
-    await writeFile(file, JSON.stringify(e.bundle, null, 2));
-    const v = spawnSync(process.execPath, [CLI, 'verify', 'bundle', '--key', vkey, file], { encoding: 'utf8' });
-    check(v.status === 0, `credit-node verify rejected ${file}: ${v.stderr}`);
-    bundles.push(file);
-    say(`   ${e.decision} by ${e.principal}: credit-node verify bundle ${file} → ok`);
-  }
+  let lastProblem = 'no listing yet';
+  // Proofs are issued against checkpoints a majority of witnesses has cosigned: wait for them.
+  await waitFor(
+    () => `cosigned proofs of both accesses (last: ${lastProblem})`,
+    async () => {
+      const r = await centre.gql(
+        `{ myAccessLog(first: 50) { nodes { node entries { decision principal node bundle } } unavailable } }`,
+        {},
+        enterprise,
+      );
+      const nodes = (r.data?.myAccessLog as { nodes: Array<{ node: string; entries: Listed[] }> } | undefined)?.nodes;
+      const allow = nodes?.find((x) => x.node === 'bank-a')?.entries.find((e) => e.decision === 'ALLOW');
+      const deny = nodes?.find((x) => x.node === 'bank-b')?.entries.find((e) => e.principal === 'bank-b/officer-b1');
+      lastProblem =
+        r.errors?.[0]?.message ??
+        `allow ${!!allow}, deny ${!!deny}, ${nodes?.map((x) => `${x.node}:${x.entries.length}`).join(' ')}`;
+      if (!allow || !deny) return false;
+      bundles.length = 0;
+      for (const [name, e] of [
+        ['bank-a-read', allow],
+        ['bank-b-refused', deny],
+      ] as const) {
+        const file = join(dir, 'proofs', `${name}.json`);
+        await writeFile(file, JSON.stringify(e.bundle, null, 2));
+        const v = spawnSync(process.execPath, [CLI, 'verify', 'bundle', '--roster', roster, file], {
+          encoding: 'utf8',
+        });
+        lastProblem = `${name}: ${v.stderr.trim() || v.stdout.trim()}`;
+        if (v.status !== 0) return false;
+        bundles.push(file);
+      }
+      return true;
+    },
+    30_000,
+  );
+  say(
+    `   ALLOW by bank-a/officer-a1 in bank-a's log: credit-node verify bundle --roster roster.json ${bundles[0]} → ok`,
+  );
+  say(
+    `   DENY by bank-b/officer-b1 in bank-b's log: credit-node verify bundle --roster roster.json ${bundles[1]} → ok`,
+  );
 
   say('6. The enterprise revokes the consent (撤销授权) on the credit centre.');
   const revoked = await centre.gql(
@@ -155,14 +182,16 @@ export async function runStory(dir: string, say: (line: string) => void): Promis
     enterprise,
   );
   check(!revoked.errors, `revoke failed: ${revoked.errors?.[0]?.message}`);
-  await waitFor('the revocation to reach every node', async () => {
+  const others = new Set(['bank-b', 'bank-c']);
+  await waitFor('the revocation to reach every node that holds the consent', async () => {
     for (const c of clients.values()) {
       const r = await c.gql(`query($id: ID!) { consent(id: $id) { status } }`, { id: consentId }, auditor);
-      if ((r.data?.consent as { status?: string } | null)?.status !== 'REVOKED') return false;
+      const status = (r.data?.consent as { status?: string } | null)?.status;
+      if (others.has(c.nodeId) ? status !== undefined : status !== 'REVOKED') return false;
     }
     return true;
   });
-  say(`   every one of the ${clients.size} nodes now holds the consent as REVOKED.`);
+  say(`   the ${clients.size - others.size} nodes that hold the consent now hold it as REVOKED.`);
 
   say('7. bank-a reads again: refused.');
   const after = await node('bank-a').gql(PROFILE, { u: uscc }, officerA);
