@@ -1,6 +1,11 @@
 /**
- * Test helper run as a child process: appends to a log at argv[2] as fast as it can and prints
- * `ack <index>` for each durable entry, until it is killed. Used by the kill -9 test.
+ * Test helper run as a child process: opens the log at argv[2] and appends to it as fast as it
+ * can, from 32 concurrent callers, until it is killed (it never ends on its own). Used by the
+ * kill -9 test, which kills it at a point it reports on stdout, one line each:
+ * - `ready <size>`: the log is open with `size` entries and appending starts
+ * - `ack <index> <correlationId>`: that entry was appended durably
+ * - `checkpoint <size>`: the log signed and stored a checkpoint of `size` entries (timer-driven,
+ *   every 50 ms; seen after an append)
  */
 import { ed25519KeyPair, fromBase64 } from '../crypto/index.ts';
 import { silentLogger } from '../node/logger.ts';
@@ -15,20 +20,29 @@ const log = createAccessLog(
   { checkpointIntervalMs: 50 },
 );
 await log.start();
+// Writes to a pipe are synchronous on Linux: a line is out before the next append starts.
+const say = (line: string) => process.stdout.write(`${line}\n`);
+let reportedCheckpoint = log.latestCheckpoint()?.size ?? -1;
+say(`ready ${log.size()}`);
 let n = 0;
 const one = async () => {
   for (;;) {
-    const i = n++;
+    const correlationId = `c-${process.pid}-${n++}`;
     const r = await log.append({
       time: new Date().toISOString(),
-      actor: { node: 'bank-a', principal: `officer-${i % 7}`, role: 'bank' },
+      actor: { node: 'bank-a', principal: `officer-${n % 7}`, role: 'bank' },
       action: 'PROFILE_READ',
       decision: 'ALLOW',
       scopes: ['registration'],
       subject: '91350200776049653A',
-      correlationId: `c-${i}`,
+      correlationId,
     });
-    process.stdout.write(`ack ${r.index}\n`);
+    say(`ack ${r.index} ${correlationId}`);
+    const cp = log.latestCheckpoint()?.size ?? -1;
+    if (cp > reportedCheckpoint) {
+      reportedCheckpoint = cp;
+      say(`checkpoint ${cp}`);
+    }
   }
 };
 await Promise.all(Array.from({ length: 32 }, one));

@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawnReporting } from '../connectors/test-helpers.ts';
 import { ed25519KeyPair, fromBase64, toBase64, verifyConsistency } from '../crypto/index.ts';
 import { silentLogger } from '../node/logger.ts';
 import { openDatabase, type RootDb } from '../storage/index.ts';
@@ -202,49 +203,79 @@ describe('signed access log', () => {
     await expect(log.append(event(2))).rejects.toBeInstanceOf(AccessLogUnavailableError);
   });
 
-  it('a log killed with SIGKILL during heavy appends loses no acknowledged entry and stays consistent', async () => {
+  // Each wait for a reported line has a 30 s deadline (two per crash, three crashes): the test's
+  // own limit lies above their sum, so a slow machine fails with the deadline's message.
+  it('a log killed with SIGKILL at reported points during heavy appends loses no acknowledged entry and stays consistent', {
+    timeout: 240_000,
+  }, async () => {
     const location = join(await mkdtemp(join(tmpdir(), 'log-kill-')), 'db');
-    const child = spawn(process.execPath, [WORKER, location, toBase64(keys.seed)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let acked = -1;
-    let buffered = '';
-    await new Promise<void>((resolve) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const lines = buffered.split('\n');
-        buffered = lines.pop()!;
-        for (const l of lines) acked = Math.max(acked, Number(l.slice(4)));
-        if (acked >= 3000) resolve();
-      });
-    });
-    child.kill('SIGKILL');
-    await new Promise((r) => child.on('exit', r));
-    const db = await openDatabase(location);
-    const log = createAccessLog(
-      { db, identitySeed: keys.seed, identityPublicKey: keys.publicKey, nodeId: 'kill-test', logger: silentLogger() },
-      { checkpointIntervalMs: 100_000 },
-    );
-    open.push({ db, log });
-    await log.start();
-    expect(log.size()).toBeGreaterThan(acked);
-    const e = await log.entry(acked);
-    expect(e?.entry.correlationId).toMatch(/^c-\d+$/);
-    const cps = await log.checkpoints({ limit: 1000 });
-    expect(cps.length).toBeGreaterThan(1);
-    const latest = (await log.checkpoint())!;
-    for (const cp of cps) {
-      const proof = await log.consistencyProof(cp.size, latest.size);
-      const ok =
-        cp.size === 0 ||
-        verifyConsistency(
-          cp.size,
-          latest.size,
-          fromBase64(cp.root)!,
-          fromBase64(latest.root)!,
-          proof.map((p) => fromBase64(p)!),
-        );
-      expect(ok).toBe(true);
+    const reportedCheckpoints = new Set<number>();
+    // Three crashes of the same log: right after the first acknowledged entry, then after 500
+    // and after 3000 more with at least one and two checkpoints signed during that run.
+    for (const point of [
+      { acks: 1, checkpoints: 0 },
+      { acks: 500, checkpoints: 1 },
+      { acks: 3000, checkpoints: 2 },
+    ]) {
+      const worker = spawnReporting(process.execPath, [WORKER, location, toBase64(keys.seed)]);
+      const acked = new Map<number, string>();
+      let checkpoints = 0;
+      try {
+        const ready = await worker.line('stdout', (l) => l.startsWith('ready '));
+        const sizeBefore = Number(ready.slice(6));
+        // The predicate sees each line once, in order: it counts what the worker reported so far.
+        await worker.line('stdout', (l) => {
+          const [what, index, correlationId] = l.split(' ');
+          if (what === 'ack') acked.set(Number(index), correlationId);
+          if (what === 'checkpoint') {
+            checkpoints++;
+            reportedCheckpoints.add(Number(index));
+          }
+          return acked.size >= point.acks && checkpoints >= point.checkpoints;
+        });
+        worker.child.kill('SIGKILL');
+        // The worker never ends on its own: a SIGKILL exit means it was killed while appending.
+        expect(await worker.exited).toEqual({ code: null, signal: 'SIGKILL' });
+        expect(Math.min(...acked.keys())).toBeGreaterThanOrEqual(sizeBefore);
+      } finally {
+        await worker.stop();
+      }
+
+      const db = await openDatabase(location);
+      const log = createAccessLog(
+        { db, identitySeed: keys.seed, identityPublicKey: keys.publicKey, nodeId: 'kill-test', logger: silentLogger() },
+        { checkpointIntervalMs: 100_000 },
+      );
+      try {
+        await log.start();
+        // Every acknowledged entry is there, as acknowledged.
+        expect(log.size()).toBeGreaterThan(Math.max(...acked.keys()));
+        for (const [index, correlationId] of acked)
+          expect((await log.entry(index))?.entry.correlationId, `entry ${index}`).toBe(correlationId);
+        // Every checkpoint reported is stored, and each stored one is consistent with a new one
+        // signed over everything recovered.
+        const cps = await log.checkpoints({ limit: 1000 });
+        expect(cps.map((c) => c.size)).toEqual(expect.arrayContaining([...reportedCheckpoints]));
+        const latest = (await log.checkpoint())!;
+        expect(latest.size).toBe(log.size());
+        for (const cp of cps) {
+          const proof = await log.consistencyProof(cp.size, latest.size);
+          const ok =
+            cp.size === 0 ||
+            verifyConsistency(
+              cp.size,
+              latest.size,
+              fromBase64(cp.root)!,
+              fromBase64(latest.root)!,
+              proof.map((p) => fromBase64(p)!),
+            );
+          expect(ok, `checkpoint ${cp.size} → ${latest.size}`).toBe(true);
+        }
+      } finally {
+        await log.stop();
+        await db.close();
+      }
     }
+    expect(reportedCheckpoints.size).toBeGreaterThanOrEqual(3);
   });
 });

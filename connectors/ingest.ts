@@ -84,11 +84,30 @@ export interface IngestProgress {
   total?: number;
 }
 
+/** A batch of records whose atomic write has completed. */
+export interface CommittedBatch {
+  /** Number of the batch among those written by this call of `run`, from 1, in write order. */
+  batch: number;
+  /** Id of the source the batch came from. */
+  source: string;
+  /** Valid records in the batch (new, changed, unchanged or repeated). */
+  records: number;
+  /** New or changed records written so far by this call of `run` (`accepted` of the report). */
+  accepted: number;
+}
+
 /** Options of one run. */
 export interface IngestOptions {
   signal?: AbortSignal;
+  /** Records per atomic batch (default {@link DEFAULT_BATCH_SIZE}). */
   batchSize?: number;
+  /** Called as rows are read and validated (the records may not be written yet). */
   onProgress?: (p: IngestProgress) => void;
+  /**
+   * Called once per batch after its atomic write has completed, in write order: what it reports
+   * is in the database and survives the process being killed afterwards.
+   */
+  onBatch?: (b: CommittedBatch) => void;
 }
 
 /** Runs ingests. */
@@ -284,6 +303,7 @@ class LevelIngester implements Ingester {
     // Watermarks move only when the whole run has finished: a run killed half-way and run
     // again then sees exactly the same rows as one that was never interrupted.
     const watermarks = new Map<string, string>();
+    let committed = 0;
     for (const [sourceIndex, source] of sources.entries()) {
       const watermark = await run.watermark(source.id);
       let latest = watermark;
@@ -304,7 +324,11 @@ class LevelIngester implements Ingester {
         run.warn(b.warnings);
         if (b.pendings.length > 0) {
           await settle();
-          inflight = run.flush(b.pendings);
+          const records = b.pendings.length;
+          inflight = run.flush(b.pendings).then((t) => {
+            options.onBatch?.({ batch: ++committed, source: source.id, records, accepted: run.report.accepted });
+            return t;
+          });
         }
         options.onProgress?.({
           rows: run.report.rows,

@@ -21,7 +21,12 @@ describe('local federation launcher (one process per node)', () => {
     if (dir) await stopFederation(dir);
   });
 
-  it('starts every node healthy, stops them all, and leaves no process or lock behind', async () => {
+  // Two starts of every node, each with its own 60 s health deadline, and two stops (10 s grace
+  // each): the test's own limit lies above those, so a slow start fails with the launcher's
+  // message naming the nodes that are not healthy rather than with a bare test timeout.
+  it('starts every node healthy, stops them all, and leaves no process or lock behind', {
+    timeout: 180_000,
+  }, async () => {
     dir = await mkdtemp(join(tmpdir(), 'fed-'));
     const basePort = 20_000 + Math.floor(Math.random() * 20_000);
     await prepareFederation(dir, { basePort, logLevel: 'warn' });

@@ -62,7 +62,9 @@ describe('synthetic federation data', () => {
       .map((l) => JSON.parse(l));
     expect(keys.every((k) => validateUscc(k.uscc).valid)).toBe(true);
     expect(m.banks).toHaveLength(3);
-    expect((await profiles.getLoans(keys[0].uscc)).length + 1).toBeGreaterThan(0);
+    const loanRows = m.banks.map((b) => m.files[`banks/${b}/loans.ndjson`]?.rows ?? 0);
+    expect(loanRows.every((n) => n > 0)).toBe(true);
+    expect((await profiles.count()).loans).toBe(loanRows.reduce((s, n) => s + n, 0));
     const sections = new Set((await profiles.getFacts(m.samples['zz-centre'][0])).map((f) => f.subtype));
     expect(sections.has('TAX_GRADE') && sections.has('EVALUATION') && sections.has('SOCIAL_INSURANCE')).toBe(true);
   });
