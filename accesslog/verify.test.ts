@@ -127,7 +127,7 @@ describe('witness policies', () => {
     expect(verifyBundle(old, log.verifierKey, policy).size).toBe(5);
 
     // The newest entry is only in checkpoint 6, which has one cosignature so far.
-    const fresh = await log.bundle(5);
+    const fresh = await log.bundle(5, { waitMs: 0 });
     expect(fresh).toMatchObject({ cosigned: false, witnesses: ['bank-c'] });
     expect(() => verifyBundle(fresh, log.verifierKey, policy)).toThrow(/carries 1 valid cosignature .*; 2 needed/);
     // Waiting: the bundle is issued as soon as a second witness cosigns.
