@@ -5,7 +5,8 @@ import { guardDatabase, StorageFailedError, type StorageGuard, type StorageHealt
 /** A memory database whose writes fail, or wait, on demand (below the guard, like LevelDB would). */
 async function faultyDb(options: { retryMs?: number } = {}) {
   const db = new MemoryLevel<string, unknown>({ valueEncoding: 'json' });
-  const fault = { fail: false, hold: undefined as Promise<void> | undefined, writes: 0 };
+  // `writes` counts writes that reached the database below the guard, `completed` those that succeeded there.
+  const fault = { fail: false, hold: undefined as Promise<void> | undefined, writes: 0, completed: 0 };
   const raw = db as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const m of ['_put', '_del', '_batch', '_clear']) {
     const original = raw[m].bind(raw);
@@ -17,7 +18,9 @@ async function faultyDb(options: { retryMs?: number } = {}) {
         throw Object.assign(new Error('IO error: /srv/node/db/000004.log: No space left on device'), {
           code: 'LEVEL_IO_ERROR',
         });
-      return original(...args);
+      const result = await original(...args);
+      fault.completed++;
+      return result;
     };
   }
   const guard = guardDatabase(db, { retryMs: options.retryMs ?? 60_000, minFreeBytes: 0 });
@@ -31,13 +34,17 @@ afterEach(async () => {
   opened = [];
 });
 
-async function until(guard: StorageGuard, status: StorageHealth['status'], ms = 20_000) {
+/** Polls `condition` every few milliseconds until it holds; fails after `ms`. */
+async function waitFor(condition: () => boolean, what: string, ms = 20_000) {
   const deadline = Date.now() + ms;
-  while (guard.health().status !== status) {
-    if (Date.now() > deadline) throw new Error(`storage stayed ${guard.health().status}, wanted ${status}`);
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after ${ms} ms`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+const until = (guard: StorageGuard, status: StorageHealth['status'], ms = 20_000) =>
+  waitFor(() => guard.health().status === status, `status ${status} (is ${guard.health().status})`, ms);
 
 describe('storage guard', () => {
   it('after one failed write refuses every later write of the root and of every sublevel, and keeps reads', async () => {
@@ -105,10 +112,15 @@ describe('storage guard', () => {
   it('retries recovery on its own, with back-off, until writes work again', async () => {
     const { db, guard, fault } = await faultyDb({ retryMs: 20 });
     fault.fail = true;
+    const writes = fault.writes;
     await expect(db.put('k', 1)).rejects.toThrow();
     // The first attempts fail: the probe write fails like the disk still does.
-    await until(guard, 'failed');
+    await waitFor(
+      () => fault.writes > writes + 1 && /last attempt/.test(guard.health().reason ?? ''),
+      'an automatic recovery attempt that failed',
+    );
     expect(guard.health().status).not.toBe('ok');
+    expect(guard.health().recoveries).toBe(0);
     fault.fail = false;
     await until(guard, 'ok');
     await db.put('k', 2);
@@ -127,7 +139,7 @@ describe('storage guard', () => {
     fault.hold = undefined;
     // Dispatched after the failing write and finished before it: LevelDB may have ordered it after.
     const overlapping = db.put('b', 2);
-    await new Promise((r) => setTimeout(r, 0));
+    await waitFor(() => fault.completed === 1, 'the overlapping write to succeed below the guard');
     release();
     await expect(failing).rejects.toMatchObject({ code: 'LEVEL_IO_ERROR' });
     await expect(overlapping).rejects.toBeInstanceOf(StorageFailedError);
