@@ -1,7 +1,8 @@
 /**
  * The GraphQL endpoint (graphql-yoga + @graphql-tools/schema): authentication from a bearer
- * token, a correlation id per request, error masking with stable `extensions.code`, and limits
- * on body size, depth, aliases, directives, tokens and cost.
+ * token, a correlation id per request, error masking with stable `extensions.code`, limits
+ * on body size, depth, aliases, directives, tokens and cost, and the browser-facing HTTP policy
+ * of ./http-policy.ts (JSON POST only, CORS allow-list, introspection and suggestions).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
@@ -11,10 +12,11 @@ import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError, GraphQLScalarType } from 'graphql';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { ConsentRequiredError, correlationIdFrom, type TokenService } from '../authz/index.ts';
+import { ConsentRequiredError, correlationIdFrom, type Principal, type TokenService } from '../authz/index.ts';
 import { CreditError, InvalidInputError } from '../model/errors.ts';
+import { corsPolicy, httpPolicyPlugin, normaliseFrameworkError } from './http-policy.ts';
 import { type Context, createResolvers, type ResolverServices } from './resolvers.ts';
 import { typeDefs } from './schema.ts';
 
@@ -33,8 +35,12 @@ const JSONScalar = new GraphQLScalarType({
   },
 });
 
-/** Maps domain errors to GraphQL errors with a stable code; masks everything else. */
-function maskError(error: unknown): Error {
+/**
+ * Maps domain errors to GraphQL errors with a stable code (kept as is, whatever it is); maps the
+ * codes of other GraphQL errors (graphql-js, yoga, plugins) onto the documented set and, with
+ * `hideSuggestions`, strips "Did you mean …?" from their messages; masks everything else.
+ */
+function maskError(error: unknown, hideSuggestions: boolean): Error {
   // Duck-typed: GraphQLError may come from another copy of graphql (ESM and CJS builds).
   const e = error as GraphQLError;
   const isGql = (x: unknown): x is GraphQLError =>
@@ -48,7 +54,7 @@ function maskError(error: unknown): Error {
   // Expected domain errors keep their GraphQL error (so the server does not log them as failures)
   // with a stable code added.
   const tag = (code: string, extra: Record<string, unknown> = {}) => {
-    if (!isGql(e)) return new GraphQLError((original as Error).message, opts(code, extra));
+    if (!isGql(e)) return createGraphQLError((original as Error).message, opts(code, extra));
     Object.assign(e.extensions as Record<string, unknown>, { code, ...extra });
     return e;
   };
@@ -57,17 +63,30 @@ function maskError(error: unknown): Error {
   if (original instanceof InvalidInputError)
     return tag(original.code, original.details.length ? { details: original.details } : {});
   if (original instanceof CreditError) return tag(original.code);
-  if (isGql(e) && (!original || isGql(original))) {
-    if (e.extensions?.code) return e;
-    return new GraphQLError(e.message, {
-      nodes: e.nodes,
-      source: e.source,
-      positions: e.positions,
-      path: e.path,
-      extensions: { ...e.extensions, code: e.path ? 'BAD_USER_INPUT' : 'BAD_REQUEST' },
+  // Parse, validation, variable and HTTP errors, and GraphQLErrors thrown by resolvers or scalars.
+  if (isGql(e) && (!original || isGql(original))) return normaliseFrameworkError(e, hideSuggestions);
+  return createGraphQLError('Unexpected error.', opts('INTERNAL'));
+}
+
+/**
+ * The principal of an `Authorization` header; `undefined` when there is none.
+ * @throws GraphQLError `UNAUTHENTICATED` (HTTP 401) for a malformed header or a bad token: a bad
+ * token is an error at once, not an anonymous request.
+ */
+function verifyBearer(tokens: TokenService, auth: string | null): Principal | undefined {
+  if (!auth) return undefined;
+  const m = /^Bearer ([A-Za-z0-9._-]+)$/.exec(auth);
+  if (!m)
+    throw createGraphQLError('malformed authorization header', {
+      extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+    });
+  try {
+    return tokens.verify(m[1]);
+  } catch (err) {
+    throw createGraphQLError((err as Error).message, {
+      extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
     });
   }
-  return new GraphQLError('Unexpected error.', opts('INTERNAL'));
 }
 
 /** What the GraphQL endpoint needs. */
@@ -78,7 +97,12 @@ export interface GraphqlComponents extends ResolverServices {
 
 /** Endpoint settings. */
 export interface GraphqlInit {
+  /** Serve GraphiQL to browsers on `GET /graphql` (default off). */
   graphiql?: boolean;
+  /** Development mode: anonymous introspection and "Did you mean …?" suggestions (default off). */
+  development?: boolean;
+  /** Exact origins allowed to call the API from a browser (default none: no CORS headers at all). */
+  corsOrigins?: readonly string[];
 }
 
 /** A Node HTTP handler for `/graphql`. */
@@ -91,6 +115,17 @@ export type GraphqlHandler = ((req: IncomingMessage, res: ServerResponse) => Pro
 export function createGraphqlHandler(components: GraphqlComponents, init: GraphqlInit = {}): GraphqlHandler {
   const schema = makeExecutableSchema({ typeDefs, resolvers: { ...createResolvers(components), JSON: JSONScalar } });
   const log = components.logger.child({ component: 'graphql' });
+  const corsOrigins = init.corsOrigins ?? [];
+  const development = init.development ?? false;
+  // A request's principal, verified once and shared by validation (introspection) and the context.
+  const principals = new WeakMap<Request, Principal | null>();
+  const authenticate = (request: Request): Principal | undefined => {
+    const known = principals.get(request);
+    if (known !== undefined) return known ?? undefined;
+    const principal = verifyBearer(components.tokens, request.headers.get('authorization'));
+    principals.set(request, principal ?? null);
+    return principal;
+  };
   const armor: Plugin[] = [
     maxDepthPlugin({ n: QUERY_LIMITS.depth, ignoreIntrospection: false, exposeLimits: true }),
     maxAliasesPlugin({ n: QUERY_LIMITS.aliases, exposeLimits: true }),
@@ -104,31 +139,21 @@ export function createGraphqlHandler(components: GraphqlComponents, init: Graphq
     graphiql: init.graphiql ?? false,
     landingPage: false,
     batching: false,
-    maskedErrors: { maskError: (err) => maskError(err) },
+    multipart: false,
+    cors: corsPolicy(corsOrigins),
+    maxRequestBodySize: MAX_BODY_BYTES,
+    maskedErrors: { maskError: (err) => maskError(err, !development) },
     logging: {
       debug: () => undefined,
       info: () => undefined,
       warn: (...a: unknown[]) => log.warn({ detail: String(a[0]).slice(0, 200) }, 'graphql warning'),
       error: (...a: unknown[]) => log.error({ detail: String(a[0]).slice(0, 200) }, 'graphql error'),
     },
-    plugins: armor,
+    plugins: [httpPolicyPlugin({ development, authenticate, varyByOrigin: corsOrigins.length > 0 }), ...armor],
     context: ({ request }) => {
       const correlationId = correlationIdFrom(request.headers.get('x-correlation-id'));
-      const auth = request.headers.get('authorization');
-      if (!auth) return { correlationId };
-      const m = /^Bearer ([A-Za-z0-9._-]+)$/.exec(auth);
-      // A bad token is an error at once, not an anonymous request.
-      if (!m)
-        throw new GraphQLError('malformed authorization header', {
-          extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
-        });
-      try {
-        return { correlationId, principal: components.tokens.verify(m[1]) };
-      } catch (err) {
-        throw new GraphQLError((err as Error).message, {
-          extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
-        });
-      }
+      const principal = authenticate(request);
+      return principal ? { correlationId, principal } : { correlationId };
     },
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIngester, openSource } from '../connectors/index.ts';
 import { fromBase64 } from '../crypto/index.ts';
-import { parseConfig } from '../node/config.ts';
+import { type NodeConfigInput, parseConfig } from '../node/config.ts';
 import { type CreditNode, createCreditNode } from '../node/credit-node.ts';
 import { silentLogger } from '../node/logger.ts';
 import { generate } from '../scenarios/gen/generate.ts';
@@ -32,8 +32,16 @@ export interface GqlBody {
   errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, unknown> }>;
 }
 
+/** Options of {@link startApiNode}. */
+export interface ApiNodeOptions {
+  /** Serve profiles without consent checks or logging: the benchmark baseline only. */
+  benchUnchecked?: boolean;
+  /** API settings over the defaults (`port` is 0 unless given). */
+  api?: NonNullable<NodeConfigInput['api']>;
+}
+
 /** Starts a credit-centre node with `enterprises` generated enterprises (Xiamen results and process data). */
-export async function startApiNode(enterprises = 60, options: { benchUnchecked?: boolean } = {}): Promise<ApiFixture> {
+export async function startApiNode(enterprises = 60, options: ApiNodeOptions = {}): Promise<ApiFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'api-'));
   const data = join(dir, 'data');
   const manifest = await generate({ enterprises, seed: 'api', out: data });
@@ -43,7 +51,7 @@ export async function startApiNode(enterprises = 60, options: { benchUnchecked?:
     role: 'credit-centre',
     city: 'XM',
     dataDir: join(dir, 'node'),
-    api: { port: 0 },
+    api: { port: 0, ...options.api },
   });
   const node = await createCreditNode(config, { logger: silentLogger(), benchUnchecked: options.benchUnchecked });
   const ingester = createIngester({

@@ -20,6 +20,27 @@ const id = z
     'must be 1–63 lower-case letters, digits or dashes, starting with a letter or digit',
   );
 
+/**
+ * Whether a string is an exact web origin as a browser sends it in `Origin`: `http` or `https`,
+ * a lower-case host, an optional non-default port, and no path, query, user or trailing slash.
+ */
+export function isExactOrigin(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+}
+
+const origin = z
+  .string()
+  .refine(
+    isExactOrigin,
+    'must be an exact origin such as https://bank.example or http://localhost:5173 (lower-case host, no default port, path or trailing slash)',
+  );
+
 /** The schema of a node config file. */
 export const ConfigSchema = z
   .object({
@@ -38,6 +59,16 @@ export const ConfigSchema = z
         /** Audience (`aud`) of the node's API tokens; defaults to `credit-node:<nodeId>`. */
         audience: z.string().min(1).optional(),
         tokenTtlSeconds: z.number().int().min(60).max(86_400).default(3600),
+        /**
+         * Development mode: anyone may introspect the schema and errors carry "Did you mean …?"
+         * suggestions. Off by default; outside it only a signed-in caller may introspect.
+         */
+        development: z.boolean().default(false),
+        /**
+         * Exact origins (`https://host[:port]`) whose browser pages may call the API (CORS, without
+         * credentials). Empty by default: no CORS headers at all, so other origins are refused.
+         */
+        corsOrigins: z.array(origin).default([]),
       })
       .strict()
       .prefault({}),
