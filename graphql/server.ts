@@ -14,7 +14,13 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError, GraphQLScalarType } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { ConsentRequiredError, correlationIdFrom, type Principal, type TokenService } from '../authz/index.ts';
+import {
+  ConsentRequiredError,
+  correlationIdFrom,
+  type Principal,
+  type TokenService,
+  WrongNodeError,
+} from '../authz/index.ts';
 import { CreditError, InvalidInputError } from '../model/errors.ts';
 import { corsPolicy, httpPolicyPlugin, normaliseFrameworkError } from './http-policy.ts';
 import { type Context, createResolvers, type ResolverServices } from './resolvers.ts';
@@ -62,6 +68,7 @@ function maskError(error: unknown, hideSuggestions: boolean): Error {
     return tag(original.code, { missing: original.missing, reason: original.reason });
   if (original instanceof InvalidInputError)
     return tag(original.code, original.details.length ? { details: original.details } : {});
+  if (original instanceof WrongNodeError) return tag(original.code, { home: original.home });
   if (original instanceof CreditError) return tag(original.code);
   // Parse, validation, variable and HTTP errors, and GraphQLErrors thrown by resolvers or scalars.
   if (isGql(e) && (!original || isGql(original))) return normaliseFrameworkError(e, hideSuggestions);

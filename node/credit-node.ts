@@ -7,25 +7,35 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type AccessLog, createAccessLog } from '../accesslog/log.ts';
+import type { AccessAction } from '../accesslog/port.ts';
 import {
   type AccessService,
   type ConsentService,
+  type ConsentStatus,
   createAccessService,
+  createBindingStore,
   createConsentService,
   localSectionSource,
   type TokenService,
 } from '../authz/index.ts';
 import { idNumberTokenizer } from '../connectors/produce.ts';
-import { fromBase64 } from '../crypto/index.ts';
+import { createFederatedAudit } from '../federation/audit.ts';
 import { createGraphqlHandler } from '../graphql/server.ts';
 import { createProfileStore, type ProfileStore } from '../profiles/index.ts';
-import { openDatabase, type RootDb } from '../storage/index.ts';
+import { openDatabase, type RootDb, storageGuard } from '../storage/index.ts';
 import type { NodeConfig } from './config.ts';
 import { type NodeFederation, wireFederation } from './federation-wiring.ts';
 import { KEY_FILE, loadOrCreateKeys, type NodeKeys } from './keystore.ts';
 import type { Logger } from './logger.ts';
 import { renderMetrics } from './metrics.ts';
-import { nodeTokenService } from './tokens.ts';
+import { nodeTokenService, trustedIssuers } from './tokens.ts';
+
+/** The log action of a consent transition: ACTIVE first is a grant, after REQUESTED an approval, after PAUSED a resumption. */
+function consentAction(to: ConsentStatus, prev: ConsentStatus | undefined): AccessAction {
+  if (to === 'ACTIVE')
+    return prev === undefined ? 'CONSENT_GRANTED' : prev === 'REQUESTED' ? 'CONSENT_APPROVED' : 'CONSENT_RESUMED';
+  return `CONSENT_${to}`;
+}
 
 /** A running (or stopped) credit node. */
 export interface CreditNode {
@@ -63,7 +73,8 @@ export interface CreateNodeOptions {
 /** Creates a node: opens its database and keys; {@link CreditNode.start} starts serving. */
 export async function createCreditNode(config: NodeConfig, options: CreateNodeOptions): Promise<CreditNode> {
   const logger = options.logger.child({ node: config.nodeId });
-  const db = await openDatabase(options.memory ? { memory: true } : join(config.dataDir, 'db'));
+  const db = await openDatabase(options.memory ? { memory: true } : join(config.dataDir, 'db'), { logger });
+  const storage = storageGuard(db);
   let keys: NodeKeys;
   try {
     keys = await loadOrCreateKeys(join(config.dataDir, KEY_FILE), { passphrase: options.passphrase });
@@ -82,19 +93,36 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
   const tokenise = idNumberTokenizer(keys.commitmentKey);
 
   const tokens = nodeTokenService(config, keys);
-  const trustedIssuers = () => {
-    const out = new Map<string, Uint8Array>();
-    if (config.role === 'credit-centre' || config.role === 'city-peer') out.set(config.nodeId, keys.identity.publicKey);
-    for (const m of federation?.roster.current()?.roster.members ?? [])
-      if (m.role === 'credit-centre' || m.role === 'city-peer') out.set(m.nodeId, fromBase64(m.signingKey)!);
-    return out;
-  };
-  const consents = createConsentService({
+  const bindings = createBindingStore({
     db,
     nodeId: config.nodeId,
     identitySeed: keys.identity.seed,
-    trustedIssuers,
+    trustedIssuers: (uscc) => trustedIssuers(config, keys, federation?.roster.current()?.roster.members, uscc),
+  });
+  const consents = createConsentService({
+    db,
+    nodeId: config.nodeId,
+    bindings,
+    routing: () => federation?.consentRouting,
     logger,
+  });
+  // Every lifecycle change a consent's home makes is an entry in its access log (DESIGN §6).
+  consents.onChange((record, t) => {
+    const action = consentAction(t.to, record.history.at(-2)?.to);
+    void accessLog
+      .append({
+        time: t.at,
+        actor: { node: config.nodeId, principal: `${t.by.role}:${t.by.sub}`, role: t.by.role },
+        action,
+        decision: 'ALLOW',
+        ...(t.reason ? { reason: 'STATED' } : {}),
+        purpose: record.body.purpose,
+        consentId: record.id,
+        scopes: [...record.body.scopes],
+        subject: record.body.enterprise,
+        correlationId: `consent-${record.id.slice(0, 16)}-${record.seq}`,
+      })
+      .catch((err) => logger.error({ err: (err as Error).message }, 'consent change not logged'));
   });
   const local = localSectionSource(profiles, config.nodeId);
   let access: AccessService | undefined;
@@ -117,7 +145,6 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     nodeId: config.nodeId,
     identitySeed: keys.identity.seed,
     unchecked: options.benchUnchecked,
-    delegate: !!federation,
   });
   const graphql = createGraphqlHandler(
     {
@@ -126,9 +153,11 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       log: accessLog,
       tokens,
       logger,
+      audit: federation?.audit ?? createFederatedAudit({ log: accessLog, nodeId: config.nodeId }),
       federation: federation
         ? () => {
             const peers = new Map(federation.health.peers().map((p) => [p.nodeId, p]));
+            const quarantined = federation.quarantined();
             return {
               nodeId: config.nodeId,
               role: config.role,
@@ -146,14 +175,16 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
                   rttMs: p?.rttMs,
                   rosterVersion: p?.rosterVersion,
                   checkpointSize: m.nodeId === config.nodeId ? accessLog.latestCheckpoint()?.size : size,
+                  quarantined: quarantined.includes(m.nodeId),
                 };
               }),
               alarms: federation.alarms() as Array<{ kind: string; detail: string }>,
+              quarantined,
             };
           }
         : undefined,
     },
-    { graphiql: config.api.graphiql },
+    { graphiql: config.api.graphiql, development: config.api.development, corsOrigins: config.api.corsOrigins },
   );
 
   let server: Server | undefined;
@@ -170,22 +201,30 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     }
     if (req.url === '/metrics' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(renderMetrics(config, accessLog, federation));
+      res.end(renderMetrics(config, accessLog, federation, storage));
       return;
     }
     if (req.url === '/health' && req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'application/json' });
+      // 503 while the access log accepts no entries (every data read is refused then): storage failed
+      // or being reopened, or the stored log lost what it signed. Alarms alone make it `degraded`.
+      const log = accessLog.state();
+      const logAlarms = accessLog.alarms();
+      res.writeHead(log.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
-          status: 'ok',
+          status: log.status !== 'ok' ? log.status : logAlarms.length > 0 ? 'degraded' : 'ok',
+          ...(log.reason ? { reason: log.reason } : {}),
           nodeId: config.nodeId,
           role: config.role,
+          storage: storage?.health(),
+          logAlarms,
           ...(federation
             ? {
                 peerId: federation.host.peerId,
                 rosterVersion: federation.roster.current()?.roster.version ?? 0,
                 peers: federation.health.peers(),
                 alarms: federation.alarms(),
+                quarantined: federation.quarantined(),
               }
             : {}),
         }),
