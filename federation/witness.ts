@@ -148,6 +148,8 @@ class WitnessImpl implements Witness {
   /** Consecutive failed consistency requests per peer. */
   #failures = new Map<string, { count: number; since: number; last: string }>();
   #publisher: CheckpointPublisher | undefined;
+  /** Relayed checkpoints (`size:root`) already found consistent, per log: not fetched again. */
+  #relayed = new Map<string, Set<string>>();
 
   constructor(c: WitnessComponents, init: WitnessInit) {
     this.#c = c;
@@ -384,10 +386,20 @@ class WitnessImpl implements Witness {
       if (!mine || mine.size !== view.size || mine.root === view.root) {
         // Only a copy that the origin really signed is worth checking; a relayed forgery proves nothing.
         const v = this.#verifier(origin);
-        if (origin !== this.#c.nodeId && v && this.#signedBy(view.note, v))
-          await this.#run(origin, () => this.#check(origin, view.note, 'relay')).catch((err) =>
-            this.#log.warn({ peer: origin, err: (err as Error).message }, 'relayed checkpoint not checked'),
-          );
+        const key = `${view.size}:${view.root}`;
+        if (origin === this.#c.nodeId || !v || this.#relayed.get(origin)?.has(key) || !this.#signedBy(view.note, v))
+          continue;
+        const out = await this.#run(origin, () => this.#check(origin, view.note, 'relay')).catch((err) => {
+          this.#log.warn({ peer: origin, err: (err as Error).message }, 'relayed checkpoint not checked');
+          return refused('not checked');
+        });
+        if (out.kind === 'none' || out.kind === 'cosigned') {
+          // Consistent with what this witness holds, which only grows: no need to check it again.
+          const set = this.#relayed.get(origin) ?? new Set<string>();
+          if (set.size >= 64) set.clear();
+          set.add(key);
+          this.#relayed.set(origin, set);
+        }
         continue;
       }
       // Same size, different root: check the other witness's copy is really signed by the origin.
@@ -437,6 +449,7 @@ class WitnessImpl implements Witness {
       this.#seen.delete(nodeId);
       this.#delivered.delete(nodeId);
       this.#failures.delete(nodeId);
+      this.#relayed.delete(nodeId);
       this.#log.warn({ peer: nodeId, by, alarms: n }, 'witness alarms cleared by an operator');
       return n;
     });
