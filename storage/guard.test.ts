@@ -97,7 +97,9 @@ describe('storage guard', () => {
 
     const failed = await guard.recover();
     expect(failed.status).toBe('failed');
-    expect(failed.reason).toMatch(/tree shorter than its checkpoint/);
+    expect(failed.reason).toMatch(
+      /^a write failed \(LEVEL_IO_ERROR: No space left on device\); last recovery attempt: tree shorter than its checkpoint$/,
+    );
     await expect(sub.put('k', 1)).rejects.toBeInstanceOf(StorageFailedError);
 
     refuse = false;
@@ -116,7 +118,7 @@ describe('storage guard', () => {
     await expect(db.put('k', 1)).rejects.toThrow();
     // The first attempts fail: the probe write fails like the disk still does.
     await waitFor(
-      () => fault.writes > writes + 1 && /last attempt/.test(guard.health().reason ?? ''),
+      () => fault.writes > writes + 1 && /last recovery attempt/.test(guard.health().reason ?? ''),
       'an automatic recovery attempt that failed',
     );
     expect(guard.health().status).not.toBe('ok');
@@ -154,5 +156,10 @@ describe('storage guard', () => {
     await db.close();
     expect((await guard.recover()).status).toBe('failed');
     expect(db.status).toBe('closed');
+    // Reopened by its owner, it is still failed (nothing checked it) and recovers on its own again.
+    await db.open();
+    await expect(db.put('k', 2)).rejects.toBeInstanceOf(StorageFailedError);
+    await until(guard, 'ok');
+    await db.put('k', 3);
   });
 });

@@ -121,7 +121,9 @@ class Guard implements StorageGuard {
   readonly #maxRetryMs: number;
   readonly #minFree: number;
   #status: StorageStatus = 'ok';
+  /** Why writes are refused: the failure, and what the last recovery attempt ran into. */
   #reason: string | undefined;
+  #lastAttempt: string | undefined;
   #since: string | undefined;
   #failures = 0;
   #recoveries = 0;
@@ -170,6 +172,14 @@ class Guard implements StorageGuard {
     // The owner's close ends automatic recovery and waits for an attempt in progress.
     const close = raw.close.bind(raw);
     this.#close = close;
+    // An owner who reopens it gets automatic recovery back (a failure stays a failure until recovered).
+    const open = raw.open.bind(raw);
+    raw.open = async (o?: unknown) => {
+      await open(o);
+      if ((o as { passive?: boolean } | undefined)?.passive || !this.#closedByOwner) return;
+      this.#closedByOwner = false;
+      if (this.#status !== 'ok') this.#schedule();
+    };
     raw.close = async () => {
       this.#closedByOwner = true;
       clearTimeout(this.#timer);
@@ -185,7 +195,10 @@ class Guard implements StorageGuard {
   health(): StorageHealth {
     return {
       status: this.#status,
-      ...(this.#reason ? { reason: this.#reason, since: this.#since } : {}),
+      ...(this.#reason
+        ? { reason: this.#lastAttempt ? `${this.#reason}; last recovery attempt: ${this.#lastAttempt}` : this.#reason }
+        : {}),
+      ...(this.#since ? { since: this.#since } : {}),
       failures: this.#failures,
       recoveries: this.#recoveries,
     };
@@ -246,6 +259,7 @@ class Guard implements StorageGuard {
     if (this.#status !== 'ok') return;
     this.#status = 'failed';
     this.#reason = `a write failed (${describe(err)})`;
+    this.#lastAttempt = undefined;
     this.#since = new Date().toISOString();
     this.#log?.error(
       { reason: this.#reason },
@@ -285,14 +299,16 @@ class Guard implements StorageGuard {
       for (const check of this.#checks) await check();
     } catch (err) {
       this.#status = 'failed';
-      this.#reason = `${wasOk ? 'a recovery check failed' : (this.#reason ?? 'recovery failed')}; last attempt: ${describe(err)}`;
+      if (wasOk) this.#reason = 'a check of the reopened database failed';
+      this.#lastAttempt = describe(err);
       this.#since ??= new Date().toISOString();
-      this.#log?.warn({ reason: this.#reason }, 'database recovery attempt failed; retrying later');
+      this.#log?.warn({ reason: this.health().reason }, 'database recovery attempt failed; retrying later');
       this.#schedule();
       return this.health();
     }
     this.#status = 'ok';
     this.#reason = undefined;
+    this.#lastAttempt = undefined;
     this.#since = undefined;
     this.#delay = this.#retryMs;
     this.#recoveries++;
