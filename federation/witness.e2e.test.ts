@@ -5,7 +5,7 @@
  * copy of its database (ROLLBACK), a log that refuses proofs (UNRESPONSIVE_LOG), and the CLI.
  */
 import { spawnSync } from 'node:child_process';
-import { cp, mkdtemp, rename, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,7 +72,10 @@ beforeAll(async () => {
   fed = await startTestFederation({ centre: 'credit-centre', 'bank-a': 'bank', 'bank-b': 'bank', 'bank-c': 'bank' });
   await writeFile(join(dir, 'roster.json'), JSON.stringify(fed.roster));
 }, 60_000);
-afterAll(() => fed?.stop());
+afterAll(async () => {
+  await fed?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
 
 describe('witnessing policy', () => {
   it('under steady appends every checkpoint is cosigned by every peer, a majority within seconds', async () => {
