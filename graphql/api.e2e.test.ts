@@ -134,11 +134,17 @@ describe('authorised profile API over HTTP', () => {
   it('an expired consent is denied', async () => {
     const now = Date.now();
     const g = await grant(
-      body({ notBefore: new Date(now - 10_000).toISOString(), expiresAt: new Date(now + 800).toISOString() }),
+      body({ notBefore: new Date(now - 10_000).toISOString(), expiresAt: new Date(now + 4000).toISOString() }),
     );
     expect(g.body.data?.grantConsent).toMatchObject({ status: 'ACTIVE' });
-    await new Promise((r) => setTimeout(r, 1000));
-    const r = await f.gql(PROFILE, { uscc: E, purpose: 'loan-application' }, t.bankA);
+    // Poll (with a deadline) until the expiry time has passed and the read is refused for it.
+    let r = await f.gql(PROFILE, { uscc: E, purpose: 'loan-application' }, t.bankA);
+    const deadline = Date.now() + 30_000;
+    while (r.body.errors?.[0]?.extensions?.reason !== 'EXPIRED' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      r = await f.gql(PROFILE, { uscc: E, purpose: 'loan-application' }, t.bankA);
+    }
+    expect(Date.now()).toBeGreaterThanOrEqual(now + 4000);
     expect(r.body.errors?.[0].extensions).toMatchObject({ code: 'CONSENT_REQUIRED', reason: 'EXPIRED' });
   });
 

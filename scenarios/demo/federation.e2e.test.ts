@@ -160,7 +160,7 @@ describe('the federation across real processes on loopback', () => {
 
     const xmData = state.nodes.find((n) => n.nodeId === 'xm-data')!;
     process.kill(xmData.pid, 'SIGKILL');
-    await waitFor(async () => !alive(xmData.pid), 5000);
+    expect(await waitFor(async () => !alive(xmData.pid), 5000)).toBe(true);
     const partial = await clients.get('bank-a')!.gql(q, { u: uscc }, officer);
     const e = partial.data?.enterprise as { registration: { uscc: string }; tax: unknown; unavailable: string[] };
     expect(e.registration.uscc).toBe(uscc);
@@ -182,7 +182,7 @@ describe('the federation across real processes on loopback', () => {
     const bankC = current.nodes.find((n) => n.nodeId === 'bank-c')!;
     const home = join(dir, 'nodes', 'bank-c');
     process.kill(bankC.pid, 'SIGTERM');
-    await waitFor(async () => !alive(bankC.pid), 15_000);
+    expect(await waitFor(async () => !alive(bankC.pid), 15_000)).toBe(true);
     // The operator copies the database and grows the two copies differently, with the node's own key.
     await cp(join(home, 'db'), join(home, 'db-fork'), { recursive: true });
     const keys = await loadOrCreateKeys(join(home, 'node-keys.json'));
@@ -228,7 +228,7 @@ describe('the federation across real processes on loopback', () => {
       (n) => n.nodeId === 'bank-c',
     )!;
     process.kill(again.pid, 'SIGTERM');
-    await waitFor(async () => !alive(again.pid), 15_000);
+    expect(await waitFor(async () => !alive(again.pid), 15_000)).toBe(true);
     await rename(join(home, 'db'), join(home, 'db-a'));
     await rename(join(home, 'db-fork'), join(home, 'db'));
     await restartNode(dir, 'bank-c');

@@ -277,7 +277,10 @@ export async function stopFederation(dir: string, graceMs = 10_000) {
   const deadline = Date.now() + graceMs;
   while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
-  while (pids.some(alive)) await new Promise((r) => setTimeout(r, 50));
+  const killDeadline = Date.now() + graceMs;
+  while (pids.some(alive) && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, 50));
+  const left = pids.filter(alive);
+  if (left.length > 0) throw new Error(`processes ${left.join(', ')} did not end after SIGKILL`);
   await rm(statePath, { force: true });
   return { stopped: pids.length };
 }
