@@ -20,6 +20,8 @@ export const AUDIT_PROTOCOL = '/credit/audit/1.0.0';
 
 /** Roles of nodes where an enterprise signs in, which may ask on its behalf. */
 const ASKING_ROLES = ['credit-centre', 'city-peer', 'easy-loan'] as const;
+/** How long a bundle waits for its checkpoint to be cosigned by the witness quorum. */
+const BUNDLE_WAIT_MS = 3000;
 /** Most entries one node returns. */
 export const MAX_AUDIT_ENTRIES = 200;
 
@@ -77,7 +79,9 @@ export function createFederatedAudit(c: AuditComponents): FederatedAudit {
     const listed = await c.log.entriesFor(uscc, { limit });
     return {
       node: c.nodeId,
-      entries: await Promise.all(listed.map(async (e) => ({ ...e, bundle: await c.log.bundle(e.index) }))),
+      entries: await Promise.all(
+        listed.map(async (e) => ({ ...e, bundle: await c.log.bundle(e.index, { waitMs: BUNDLE_WAIT_MS }) })),
+      ),
     };
   };
 

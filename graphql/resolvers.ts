@@ -41,8 +41,11 @@ export interface FederationInfo {
     rttMs?: number;
     rosterVersion?: number;
     checkpointSize?: number;
+    quarantined: boolean;
   }>;
-  alarms: Array<{ kind: string; origin?: string; at?: string; detail: string }>;
+  alarms: Array<{ kind: string; nodeId?: string; origin?: string; at?: string; detail: string; evidence?: string[] }>;
+  /** Members whose data is not trusted (an uncleared split-view, inconsistency or rollback alarm). */
+  quarantined: string[];
 }
 
 /** Services the resolvers call. */
@@ -53,6 +56,8 @@ export interface ResolverServices {
   federation?: () => FederationInfo;
   /** An enterprise's entries and erasure across the federation (this node only when stand-alone). */
   audit: EnterpriseAudit;
+  /** An operator clears the witness alarms about a member, lifting its quarantine (federated nodes). */
+  clearFederationAlarms?: (nodeId: string, by: string) => Promise<number>;
 }
 
 /** The enterprise's audit across every node's log. */
@@ -257,12 +262,15 @@ export function createResolvers(s: ResolverServices) {
       },
       accessLog: async (_: unknown, __: unknown, ctx: Context) => {
         who(ctx);
+        // Clients are shown only checkpoints the witnesses have cosigned (one history for everyone).
+        const served = (await s.log.cosignedCheckpoint()) ?? null;
         return {
           origin: s.log.origin,
           verifierKey: s.log.verifierKey,
           size: s.log.size(),
-          latestCheckpoint: s.log.latestCheckpoint() ?? null,
-          cosigned: (await s.log.cosignedCheckpoint()) ?? null,
+          witnessQuorum: s.log.witnessQuorum(),
+          latestCheckpoint: served,
+          cosigned: served,
         };
       },
       federation: (_: unknown, __: unknown, ctx: Context) => {
@@ -271,9 +279,8 @@ export function createResolvers(s: ResolverServices) {
       },
       myAccessEntries: async (_: unknown, a: { first?: number }, ctx: Context) => {
         const p = who(ctx, 'enterprise');
-        await s.log.checkpoint();
         const entries = await s.log.entriesFor(p.uscc!, { limit: limit(a.first, 200) });
-        return Promise.all(entries.map(async (e) => entryView(e, await s.log.bundle(e.index))));
+        return Promise.all(entries.map(async (e) => entryView(e, await s.log.bundle(e.index, { waitMs: 3000 }))));
       },
       myAccessLog: async (_: unknown, a: { first?: number }, ctx: Context) => {
         const p = who(ctx, 'enterprise');
@@ -299,7 +306,7 @@ export function createResolvers(s: ResolverServices) {
         return { ...r, entries: r.entries.map((e) => entryView(e)) };
       },
       checkpoints: async (_: unknown, a: { first?: number; beforeSize?: number }) =>
-        s.log.checkpoints({ limit: limit(a.first, 1000), beforeSize: a.beforeSize ?? undefined }),
+        s.log.checkpoints({ limit: limit(a.first, 1000), beforeSize: a.beforeSize ?? undefined, witnessed: true }),
       consistencyProof: (_: unknown, a: { size1: number; size2: number }) => {
         if (a.size2 > s.log.size() || a.size1 < 0 || a.size1 > a.size2)
           throw new InvalidInputError(`sizes must satisfy 0 <= size1 <= size2 <= ${s.log.size()}`);
@@ -336,6 +343,11 @@ export function createResolvers(s: ResolverServices) {
         consentView(await s.consents.resume(who(ctx, 'enterprise'), a.id, a.reason ?? undefined)),
       revokeConsent: async (_: unknown, a: { id: string; reason?: string }, ctx: Context) =>
         consentView(await s.consents.revoke(who(ctx, 'enterprise'), a.id, a.reason ?? undefined)),
+      clearFederationAlarms: async (_: unknown, a: { node: string }, ctx: Context) => {
+        const p = who(ctx, 'centre-staff');
+        if (!s.clearFederationAlarms) throw new InvalidInputError('this node is not in a federation');
+        return s.clearFederationAlarms(a.node, `${p.role}:${p.sub}`);
+      },
       eraseMyAccessOpenings: async (_: unknown, __: unknown, ctx: Context) => {
         const r = await s.audit.erase(who(ctx, 'enterprise'), ctx.correlationId);
         return {

@@ -115,7 +115,8 @@ export const typeDefs = /* GraphQL */ `
 
   type KeyBinding { uscc: String! publicKey: String! issuer: String! issuedAt: String! signature: String! }
 
-  type Checkpoint { size: Int! root: String! note: String! }
+  "A signed checkpoint; served to clients only once a majority of witnesses cosigned it (cosignature lines in the note)."
+  type Checkpoint { size: Int! root: String! note: String! witnesses: [String!]! }
 
   type AccessEntry {
     index: Int!
@@ -142,8 +143,11 @@ export const typeDefs = /* GraphQL */ `
     origin: String!
     verifierKey: String!
     size: Int!
+    "Cosignatures a checkpoint needs before clients are shown it (a majority of the other members)."
+    witnessQuorum: Int!
+    "The newest checkpoint a majority of witnesses cosigned (note with cosignature lines)."
     latestCheckpoint: Checkpoint
-    "The latest checkpoint with its peers' cosignatures (c2sp.org/tlog-cosignature)."
+    "The same checkpoint (kept for clients of the earlier schema)."
     cosigned: CosignedCheckpoint
   }
 
@@ -157,11 +161,20 @@ export const typeDefs = /* GraphQL */ `
     rttMs: Float
     rosterVersion: Int
     checkpointSize: Int
+    "Its data is not trusted until an operator clears the witness alarms about it."
+    quarantined: Boolean!
   }
 
-  type FederationAlarm { kind: String! origin: String at: String detail: String! }
+  type FederationAlarm { kind: String! nodeId: String origin: String at: String detail: String! evidence: [String!]! }
 
-  type Federation { nodeId: String! role: String! rosterVersion: Int! members: [FederationMember!]! alarms: [FederationAlarm!]! }
+  type Federation {
+    nodeId: String!
+    role: String!
+    rosterVersion: Int!
+    members: [FederationMember!]!
+    alarms: [FederationAlarm!]!
+    quarantined: [String!]!
+  }
 
   "One node's entries about the signed-in enterprise."
   type NodeAccessEntries { node: String! entries: [AccessEntry!]! }
@@ -233,6 +246,8 @@ export const typeDefs = /* GraphQL */ `
     resumeConsent(id: ID!, reason: String): Consent!
     revokeConsent(id: ID!, reason: String): Consent!
     registerEnterpriseKey(uscc: String!, publicKey: String!): KeyBinding!
+    "An operator (centre staff) clears the witness alarms about a member, lifting its quarantine; returns how many."
+    clearFederationAlarms(node: String!): Int!
     "An enterprise has its commitment openings erased on every node: its entries stay in every log, unlinkable to it."
     eraseMyAccessOpenings: ErasureResult!
   }

@@ -154,6 +154,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       tokens,
       logger,
       audit: federation?.audit ?? createFederatedAudit({ log: accessLog, nodeId: config.nodeId }),
+      clearFederationAlarms: federation ? (id, by) => federation.clearAlarms(id, by) : undefined,
       federation: federation
         ? () => {
             const peers = new Map(federation.health.peers().map((p) => [p.nodeId, p]));

@@ -129,7 +129,7 @@ export async function runStory(dir: string, say: (line: string) => void): Promis
   say(
     '5. On the credit centre, the enterprise lists who used its data, or tried to, on every node of the federation, and checks each proof with the independent verifier under the roster witness policy.',
   );
-  type Listed = { decision: string; principal: string; node: string; bundle: unknown };
+  type Listed = { action: string; decision: string; principal: string; node: string; bundle: unknown };
   const roster = join(dir, 'roster.json');
   await mkdir(join(dir, 'proofs'), { recursive: true });
   const bundles: string[] = [];
@@ -139,12 +139,14 @@ export async function runStory(dir: string, say: (line: string) => void): Promis
     () => `cosigned proofs of both accesses (last: ${lastProblem})`,
     async () => {
       const r = await centre.gql(
-        `{ myAccessLog(first: 50) { nodes { node entries { decision principal node bundle } } unavailable } }`,
+        `{ myAccessLog(first: 50) { nodes { node entries { action decision principal node bundle } } unavailable } }`,
         {},
         enterprise,
       );
       const nodes = (r.data?.myAccessLog as { nodes: Array<{ node: string; entries: Listed[] }> } | undefined)?.nodes;
-      const allow = nodes?.find((x) => x.node === 'bank-a')?.entries.find((e) => e.decision === 'ALLOW');
+      const allow = nodes
+        ?.find((x) => x.node === 'bank-a')
+        ?.entries.find((e) => e.action === 'PROFILE_READ' && e.decision === 'ALLOW');
       const deny = nodes?.find((x) => x.node === 'bank-b')?.entries.find((e) => e.principal === 'bank-b/officer-b1');
       lastProblem =
         r.errors?.[0]?.message ??
