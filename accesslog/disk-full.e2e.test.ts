@@ -139,7 +139,7 @@ describe.skipIf(!mounted)(`a full disk${skipReason}`, () => {
             const r = await log.append(e);
             if (firstFailure) ackedAfterFailure++;
             acknowledged.set(r.index, e.correlationId);
-            if (acknowledged.size % 100 === 0) note(await log.checkpoint().catch(() => undefined));
+            if (acknowledged.size % 50 === 0) note(await log.checkpoint().catch(() => undefined));
           } catch (err) {
             firstFailure ??= err as Error;
           }
