@@ -127,10 +127,15 @@ describe('signed access log', () => {
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, index: 3, subject: A });
 
+    // The operator edits the stored entry: the node refuses to issue a bundle for it (LOG_CORRUPT) …
+    const genuine = await log.bundle(3);
     const sub = db.sublevel<string, string>('accesslog', { valueEncoding: 'utf8' });
     const key = `e!${(3).toString(16).padStart(12, '0')}`;
-    await sub.put(key, (await sub.get(key))!.replace('"DENY"', '"ALLOW"').replace('"ALLOW"', '"DENY"'));
-    await writeFile(file, JSON.stringify(await log.bundle(3)));
+    const edited = (await sub.get(key))!.replace('"DENY"', '"ALLOW"').replace('"ALLOW"', '"DENY"');
+    await sub.put(key, edited);
+    await expect(log.bundle(3)).rejects.toMatchObject({ code: 'LOG_CORRUPT' });
+    // … and a bundle carrying the edited bytes fails the independent verifier.
+    await writeFile(file, JSON.stringify({ ...genuine, entry: edited }));
     const bad = spawnSync(process.execPath, [CLI, 'verify', 'bundle', '--key', log.verifierKey, file], {
       encoding: 'utf8',
     });
