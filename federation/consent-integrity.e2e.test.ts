@@ -13,28 +13,19 @@ import {
   signConsent,
   WrongNodeError,
 } from '../authz/index.ts';
-import { ed25519KeyPair, ed25519Signer } from '../crypto/index.ts';
+import { ed25519KeyPair, ed25519Signer, signCheckpoint } from '../crypto/index.ts';
 import { composeUscc, type Section } from '../model/index.ts';
 import type { CreditNode } from '../node/credit-node.ts';
 import { type DemoEnterprise, demoEnterprise } from '../scenarios/demo/client.ts';
+import { DEMO_NODES } from '../scenarios/federation/topology.ts';
 import { CONSENT_PROTOCOL } from './consent-sync.ts';
 import { PeerError } from './host.ts';
 import { type SectionRequest, signSectionRequest } from './section-request.ts';
 import { SECTIONS_PROTOCOL } from './sections.ts';
 import { startTestFederation, type TestFederation } from './test-federation.ts';
 
-const XM_CENTRE_SERVES: Section[] = [
-  'registration',
-  'judicial',
-  'penalties',
-  'licences',
-  'abnormalList',
-  'seriousDishonesty',
-  'honours',
-  'commitments',
-  'evaluation',
-];
-const PROCESS: Section[] = ['tax', 'socialInsurance', 'housingFund', 'utilities', 'realEstate'];
+/** What each Xiamen holder serves, as in the demo federation. */
+const servesOf = (id: string) => DEMO_NODES.find((d) => d.nodeId === id)?.serves ?? [];
 
 let fed: TestFederation;
 let n: Record<string, CreditNode>;
@@ -128,7 +119,7 @@ beforeAll(async () => {
         'bank-a': 'XM',
         'bank-b': 'XM',
       },
-      serves: { 'xm-centre': XM_CENTRE_SERVES, 'xm-data': PROCESS },
+      serves: { 'xm-centre': servesOf('xm-centre'), 'xm-data': servesOf('xm-data') },
       enterprises: 40,
     },
   );
@@ -439,6 +430,30 @@ describe('consent integrity across the federation', () => {
     // The single reads took turns with the batch instead of waiting for all of it.
     expect(order.indexOf('batch')).toBe(order.length - 1);
   }, 120_000);
+
+  it('a bank quarantines a node that showed it a forked log: the easy-loan platform serves as gateway and sections that node served are withheld until an operator clears it', async () => {
+    await grant(['registration', 'tax']);
+    const bank = n['bank-a'].federation!;
+    const seen = bank.witness.views()['xm-centre'];
+    expect(seen).toBeDefined();
+    // xm-centre signs a second tree of the size bank-a already accepted: a split view.
+    const fork = signCheckpoint(
+      { origin: 'credit-data-space/xm-centre', size: seen.size, root: new Uint8Array(32).fill(7) },
+      n['xm-centre'].keys.identity.seed,
+    );
+    await bank.witness.observe('xm-centre', fork);
+    expect(bank.quarantined()).toEqual(['xm-centre']);
+    const elLog = n['easy-loan'].accessLog.size();
+    const partial = await read('bank-a', officerA, ent.uscc, ['registration', 'tax']);
+    expect(partial.servedBy).toEqual({ tax: 'xm-data' });
+    expect(partial.registration).toBeUndefined();
+    expect(partial.unavailable).toEqual(['registration']);
+    // The bank's request went through the easy-loan platform, which decided and logged it too.
+    expect(n['easy-loan'].accessLog.size()).toBeGreaterThan(elLog);
+    expect(await bank.clearAlarms('xm-centre', 'operator-1')).toBeGreaterThan(0);
+    const whole = await read('bank-a', officerA, ent.uscc, ['registration', 'tax']);
+    expect(whole.servedBy).toEqual({ registration: 'xm-centre', tax: 'xm-data' });
+  }, 60_000);
 
   it('a gateway that does not answer is a logged refusal, not silence', async () => {
     await grant(['registration']);

@@ -134,12 +134,28 @@ export function createSectionFetching(c: SectionsComponents) {
     });
   };
 
+  /** Withholds the sections a quarantined node served: they become unavailable (PEER_UNAVAILABLE). */
+  const distrust = (answer: ProfileSections): ProfileSections => {
+    const bad = (Object.entries(answer.servedBy ?? {}) as Array<[Section, string]>).filter(([, by]) => quarantined(by));
+    if (bad.length === 0) return answer;
+    const out: ProfileSections = { ...answer, facts: { ...answer.facts }, servedBy: { ...answer.servedBy } };
+    for (const [section, by] of bad) {
+      if (section === 'registration') out.registration = undefined;
+      else delete out.facts[section];
+      delete out.servedBy[section];
+      out.unavailable = [...(out.unavailable ?? []), section];
+      log.warn({ peer: by, section }, 'section from a quarantined node withheld');
+    }
+    return out;
+  };
+
   /** Reads from own data and, for the rest, from the holders of each section. */
   const federated: SectionSource = {
     async read(uscc, sections, ctx) {
       const consent = ctx.consent;
       if (!consent) throw new ConsentRequiredError('no consent decided for this read', [...sections], 'NO_CONSENT');
-      if (!HOLDER_ROLES.has(c.role)) {
+      const forwarded = ctx.forward as SignedSectionRequest | undefined;
+      if (!forwarded && !HOLDER_ROLES.has(c.role)) {
         // A bank's node: sign the officer's request and send it to the gateway.
         const gw = gateway();
         if (!gw) throw new PeerUnavailableError('no gateway node on the roster');
@@ -156,18 +172,19 @@ export function createSectionFetching(c: SectionsComponents) {
           issuedAt: new Date().toISOString(),
         };
         const signed = signSectionRequest(request, c.signer);
-        return ask(gw, { signed, sections: [...sections], local: false });
+        return distrust(await ask(gw, { signed, sections: [...sections], local: false }));
       }
       const self = member(c.nodeId);
       const out: ProfileSections = { uscc, facts: {}, servedBy: {}, unavailable: [] };
-      const mine = sections.filter((s) => !self || serves(self).includes(s));
+      // A gateway that holds data (a credit centre) serves its own share; the easy-loan platform holds none.
+      const mine = HOLDER_ROLES.has(c.role) ? sections.filter((s) => !self || serves(self).includes(s)) : [];
       if (mine.length > 0) {
         const own = await c.local.read(uscc, mine, ctx);
         if (own.held) merge(out, own, mine);
       }
       const rest = sections.filter((s) => !out.servedBy[s]);
       if (rest.length === 0) return { ...out, held: true };
-      const signed = ctx.forward as SignedSectionRequest | undefined;
+      const signed = forwarded;
       if (!signed) {
         // A read made at this holder itself (no bank request to forward): its own data only.
         out.held = Object.keys(out.servedBy).length > 0;
@@ -237,6 +254,8 @@ export function createSectionFetching(c: SectionsComponents) {
         // A bank sends only its own requests; a gateway forwards a bank's request to the holders.
         if (!local && (ctx.peer.role !== 'bank' || req.bank !== ctx.peer.nodeId))
           return refuse(req, ctx.peer, 'NOT_REQUESTER', 'a bank asks only for itself, through its own node');
+        if (!local && !GATEWAY_ROLES.has(c.role))
+          return refuse(req, ctx.peer, 'NOT_GATEWAY', 'this node is not a gateway: ask the credit centre');
         if (local && (!GATEWAY_ROLES.has(ctx.peer.role) || !HOLDER_ROLES.has(c.role)))
           return refuse(req, ctx.peer, 'NOT_GATEWAY', 'only a gateway forwards requests, and only to holders');
         const bank = member(req.bank);
