@@ -290,21 +290,29 @@ class Access implements AccessService {
   }
 
   async report(req: Omit<ProfileRequest, 'sections'>) {
-    let sections: Section[];
-    if (req.consentId) {
-      const c = await this.#c.consents.get(req.consentId);
-      sections = (c?.body.scopes as Section[] | undefined) ?? ['registration'];
-    } else {
+    let basis: ConsentRecord | undefined;
+    if (req.consentId) basis = await this.#c.consents.get(req.consentId);
+    else {
       const own = await this.#c.consents.list(req.principal, { uscc: validateUscc(req.uscc).code, status: 'ACTIVE' });
-      sections = (own.find((c) => c.body.purpose === req.purpose)?.body.scopes as Section[] | undefined) ?? [
-        'registration',
-      ];
+      basis = own.find((c) => c.body.purpose === req.purpose);
     }
+    const scopes = basis?.body.scopes;
+    // The report covers the consent's profile sections (its joint-query scopes are not sections).
+    const covered = (scopes ?? []).filter((s): s is Section => (SECTIONS as readonly string[]).includes(s));
+    const sections: Section[] = covered.length > 0 ? covered : ['registration'];
     const data = await this.readProfile({ ...req, sections });
+    const generatedAt = new Date();
     const report = {
       format: 'credit-data-space/credit-report@1',
       reportId: randomUUID(),
-      generatedAt: new Date().toISOString(),
+      generatedAt: generatedAt.toISOString(),
+      // The grantee's obligation under the consent: keep this report no longer than this.
+      ...(basis
+        ? {
+            consentId: basis.id,
+            retainUntil: new Date(generatedAt.getTime() + basis.body.retentionDays * 86_400_000).toISOString(),
+          }
+        : {}),
       issuer: this.#c.nodeId,
       uscc: data.uscc,
       purpose: req.purpose,

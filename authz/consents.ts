@@ -14,7 +14,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { toBase64Url } from '../crypto/index.ts';
-import type { Section } from '../model/index.ts';
 import { jsonSublevel, type RootDb } from '../storage/index.ts';
 import type { BindingStore } from './bindings.ts';
 import {
@@ -42,7 +41,7 @@ import {
   type Transition,
 } from './lifecycle.ts';
 import type { Principal } from './principals.ts';
-import { purposeById } from './purposes.ts';
+import { purposeById, type Scope } from './purposes.ts';
 
 export type { ConsentRecord, ConsentStatus, Transition } from './lifecycle.ts';
 export { CONSENT_STATUSES } from './lifecycle.ts';
@@ -56,7 +55,7 @@ export type Decision =
 export interface AccessRequest {
   principal: Principal;
   uscc: string;
-  scopes: readonly Section[];
+  scopes: readonly Scope[];
   purpose: string;
   consentId?: string;
   /** Count this access against `maxUses` (false for checks that release no data). */

@@ -16,9 +16,9 @@ import {
   toBase64Url,
   toUtf8,
 } from '../crypto/index.ts';
-import { SECTIONS, validateUscc } from '../model/index.ts';
+import { validateUscc } from '../model/index.ts';
 import { ConsentInvalidError } from './errors.ts';
-import { purposeById } from './purposes.ts';
+import { purposeById, SCOPES } from './purposes.ts';
 
 const iso = z.iso.datetime({ offset: true });
 const b64key = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 Ed25519 public key');
@@ -38,7 +38,7 @@ export const ConsentBodySchema = z
     grantee: z
       .object({ node: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), officer: z.string().max(128).optional() })
       .strict(),
-    scopes: z.array(z.string()).min(1).max(SECTIONS.length),
+    scopes: z.array(z.string()).min(1).max(SCOPES.length),
     purpose: z.string().max(64),
     notBefore: iso,
     expiresAt: iso,
@@ -88,7 +88,7 @@ export function parseConsentBody(input: unknown, now = Date.now()): ConsentBody 
   const uscc = validateUscc(b.enterprise);
   if (!uscc.valid || uscc.code !== b.enterprise)
     throw new ConsentInvalidError('invalid consent: enterprise is not a valid USCC');
-  const unknown = b.scopes.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  const unknown = b.scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length > 0) throw new ConsentInvalidError(`invalid consent: unknown scopes ${unknown.join(', ')}`);
   if (new Set(b.scopes).size !== b.scopes.length) throw new ConsentInvalidError('invalid consent: repeated scopes');
   const purpose = purposeById(b.purpose);

@@ -4,18 +4,27 @@
  */
 import { SECTIONS, type Section } from '../model/index.ts';
 
+/** Joint queries a consent may cover (DESIGN §7): computed across holders, no raw figure released. */
+export const JOINT_QUERIES = ['joint:exposure', 'joint:score', 'joint:listCheck'] as const;
+/** A joint-query scope. */
+export type JointQuery = (typeof JOINT_QUERIES)[number];
+/** What a consent may cover: profile sections and joint queries. */
+export type Scope = Section | JointQuery;
+/** Every scope, in a stable order. */
+export const SCOPES: readonly Scope[] = [...SECTIONS, ...JOINT_QUERIES];
+
 /** A registered purpose. */
 export interface Purpose {
   id: string;
   description: string;
   /** Longest validity of a consent for this purpose, in days. */
   maxDays: number;
-  scopes: readonly Section[];
+  scopes: readonly Scope[];
   /** Longest retention the grantee may claim, in days. */
   maxRetentionDays: number;
 }
 
-const ALL = SECTIONS;
+const ALL: readonly Scope[] = SCOPES;
 const PROCESS: Section[] = ['registration', 'tax', 'socialInsurance', 'housingFund', 'utilities', 'realEstate'];
 
 /** The registry (DESIGN §5). */
@@ -41,6 +50,7 @@ export const PURPOSES: readonly Purpose[] = [
       'abnormalList',
       'seriousDishonesty',
       'evaluation',
+      ...JOINT_QUERIES,
     ],
     maxRetentionDays: 1825,
   },
@@ -55,7 +65,7 @@ export const PURPOSES: readonly Purpose[] = [
     id: 'supply-chain-finance',
     description: 'Supply-chain finance (供应链金融)',
     maxDays: 180,
-    scopes: [...PROCESS, 'judicial', 'penalties', 'evaluation'],
+    scopes: [...PROCESS, 'judicial', 'penalties', 'evaluation', ...JOINT_QUERIES],
     maxRetentionDays: 1095,
   },
 ];

@@ -82,6 +82,9 @@ export const typeDefs = /* GraphQL */ `
     issuer: String!
     uscc: String!
     purpose: String!
+    "The consent the report was issued under, and until when the grantee may keep it (its retentionDays)."
+    consentId: ID
+    retainUntil: String
     sections: [String!]!
     summary: [SectionCount!]!
     profile: EnterpriseProfile!
