@@ -1,0 +1,103 @@
+/**
+ * What an append writes: how an access event becomes a log entry (RFC 8785 canonical JSON of
+ * {@link LogEntry}, the exact leaf bytes), the commitment that stands in the leaf for the
+ * enterprise concerned, the private records written beside it (its opening, the enterprise
+ * index), and the tree nodes a batch of entries completes. Pure: the log commits the writes as one
+ * atomic batch. Also the log's checkpoint origin.
+ */
+import { canonicalJson, leafHash, nodeHash, sha256, toBase64, toHex, toUtf8 } from '../crypto/index.ts';
+import type { Sublevel } from '../storage/index.ts';
+import { entryKey, type Frontier, hex12, nodeKey } from './integrity.ts';
+import type { AccessEvent, AppendReceipt } from './port.ts';
+import type { LogEntry } from './types.ts';
+
+const SUBJECT_DOMAIN = toUtf8('credit-data-space/subject/v1\0');
+
+/** The subject commitment of an entry. */
+export function subjectCommitment(uscc: string, opening: Uint8Array): Uint8Array {
+  return sha256(SUBJECT_DOMAIN, toUtf8(uscc), new Uint8Array([0]), opening);
+}
+
+/** Checkpoint origin of a node's log. */
+export const logOrigin = (nodeId: string) => `credit-data-space/${nodeId}`;
+
+/**
+ * The entry recording `e` at `index`. With a subject, pushes onto `priv` the puts of the private
+ * store: the commitment's opening (`o!<index>`) and the enterprise index (`s!<uscc>!<index>`).
+ * @throws TypeError when `e` is malformed
+ */
+function toEntry(e: AccessEvent, index: number, priv: Array<Record<string, unknown>>, opening: Uint8Array): LogEntry {
+  if (!e || typeof e.correlationId !== 'string' || !Array.isArray(e.scopes) || !e.actor)
+    throw new TypeError('malformed access event');
+  const entry: LogEntry = {
+    v: 1,
+    time: e.time,
+    actor: { node: e.actor.node, principal: e.actor.principal, role: e.actor.role },
+    action: e.action,
+    decision: e.decision,
+    scopes: [...e.scopes],
+    correlationId: e.correlationId,
+  };
+  if (e.reason) entry.reason = e.reason;
+  if (e.purpose) entry.purpose = e.purpose;
+  if (e.consentId) entry.consentId = e.consentId;
+  if (e.resultDigest) entry.resultDigest = e.resultDigest;
+  if (e.subject) {
+    entry.subject = toBase64(subjectCommitment(e.subject, opening));
+    priv.push({ type: 'put', key: `o!${hex12(index)}`, value: { uscc: e.subject, opening: toBase64(opening) } });
+    priv.push({ type: 'put', key: `s!${e.subject}!${hex12(index)}`, value: '' });
+  }
+  return entry;
+}
+
+/** The writes of one appended batch and the tree after it. */
+export interface AppendedBatch {
+  /** Puts for one atomic batch of the root database, each naming its sublevel. */
+  ops: Array<Record<string, unknown>>;
+  /** The log's size after the batch. */
+  size: number;
+  /** Perfect subtrees covering [0, size) after the batch. */
+  frontier: Frontier;
+  /** One per event, in order. */
+  receipts: AppendReceipt[];
+}
+
+/**
+ * The writes that append `events` to the tree of `tree.size` leaves: each entry's bytes, its leaf
+ * hash and every perfect subtree it completes (`e!`, `n!`), then the new size (`m!size`), then the
+ * private records. `tree.randomness` holds 32 bytes per event: the commitment openings.
+ * @throws TypeError when an event is malformed
+ */
+export function appendBatch(
+  events: readonly AccessEvent[],
+  tree: { size: number; frontier: Frontier; randomness: Uint8Array },
+  sublevels: { sub: Sublevel; private: Sublevel },
+): AppendedBatch {
+  const ops: Array<Record<string, unknown>> = [];
+  const priv: Array<Record<string, unknown>> = [];
+  const frontier = [...tree.frontier];
+  const receipts: AppendReceipt[] = [];
+  const sublevel = sublevels.sub;
+  const first = tree.size;
+  let size = first;
+  for (const event of events) {
+    const index = size++;
+    const opening = tree.randomness.subarray(32 * (index - first), 32 * (index - first + 1));
+    const text = canonicalJson(toEntry(event, index, priv, opening));
+    const leaf = leafHash(toUtf8(text));
+    ops.push({ type: 'put', sublevel, key: entryKey(index), value: text, valueEncoding: 'utf8' });
+    ops.push({ type: 'put', sublevel, key: nodeKey({ level: 0, index }), value: leaf, valueEncoding: 'view' });
+    frontier.push({ level: 0, index, hash: leaf });
+    while (frontier.length >= 2 && frontier[frontier.length - 1].level === frontier[frontier.length - 2].level) {
+      const right = frontier.pop()!;
+      const left = frontier.pop()!;
+      const parent = { level: left.level + 1, index: left.index / 2, hash: nodeHash(left.hash, right.hash) };
+      frontier.push(parent);
+      ops.push({ type: 'put', sublevel, key: nodeKey(parent), value: parent.hash, valueEncoding: 'view' });
+    }
+    receipts.push({ index, leafHash: toHex(leaf) });
+  }
+  ops.push({ type: 'put', sublevel, key: 'm!size', value: size });
+  for (const p of priv) ops.push({ ...p, sublevel: sublevels.private });
+  return { ops, size, frontier, receipts };
+}
