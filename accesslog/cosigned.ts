@@ -52,6 +52,7 @@ export class CosignedCheckpoints {
   #quorum: () => number = () => 0;
   /** Callers of `covering` waiting for the next cosignature. */
   readonly #waiters = new Set<() => void>();
+  #stopped = false;
   /** Cosignatures stored so far (since start): a waiter that missed one does not sleep. */
   #count = 0;
 
@@ -158,7 +159,7 @@ export class CosignedCheckpoints {
         const seen = this.#count;
         const { found, best } = await this.#findCosigned(index, min);
         const left = deadline - Date.now();
-        if (found || left <= 0) {
+        if (found || left <= 0 || this.#stopped) {
           chosen = found ?? best;
           break;
         }
@@ -227,18 +228,34 @@ export class CosignedCheckpoints {
     return { found, best: found ? undefined : best };
   }
 
-  /** Resolves once a cosignature beyond the first `seen` is stored, or after `ms`. */
+  /** The log is (re)starting: bundles wait for cosignatures again. */
+  start() {
+    this.#stopped = false;
+  }
+
+  /** The log is stopping: callers waiting for a cosignature stop waiting and take what is there. */
+  stop() {
+    this.#stopped = true;
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  /** Resolves once a cosignature beyond the first `seen` is stored, or after `ms`; rejects on abort. */
   #nextCosignature(seen: number, ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#count !== seen) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const done = () => {
+      const settle = () => {
         clearTimeout(timer);
         this.#waiters.delete(done);
         signal?.removeEventListener('abort', abort);
+      };
+      const done = () => {
+        settle();
         resolve();
       };
+      // An abort rejects (the caller stops waiting), rather than resolving and waiting again.
       const abort = () => {
-        done();
+        settle();
         reject(signal?.reason);
       };
       const timer = setTimeout(done, ms);

@@ -152,6 +152,21 @@ describe('signed access log', () => {
     expect(wrongKey.status).toBe(1);
   });
 
+  it('a bundle waiting for its witness quorum stops waiting when its caller aborts or the log stops', async () => {
+    const { log } = await fixture();
+    log.setWitnessQuorum(2);
+    await log.append(event(0));
+    await log.checkpoint();
+    const aborted = new AbortController();
+    const waiting = log.bundle(0, { waitMs: 60_000, signal: aborted.signal });
+    aborted.abort(new Error('caller gave up'));
+    await expect(waiting).rejects.toThrow('caller gave up');
+    // Stopping the log releases a waiting caller with what there is (an uncosigned bundle).
+    const pending = log.bundle(0, { waitMs: 60_000 });
+    await log.stop();
+    expect((await pending).cosigned).toBe(false);
+  });
+
   it('rejects tampered bundles with the reason', async () => {
     const { log } = await fixture();
     for (let i = 0; i < 9; i++) await log.append(event(i));

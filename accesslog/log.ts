@@ -365,6 +365,7 @@ class MerkleAccessLog implements AccessLog {
   }
 
   async start() {
+    this.#cosigned.start();
     const disk = await loadTree(this.#sub, this.#nodes);
     const stored = await storedCheckpoint(this.#sub, this.#verifier);
     const problem = stored && (await divergence(stored, disk.size, disk.frontier, this.#nodes));
@@ -432,6 +433,7 @@ class MerkleAccessLog implements AccessLog {
     this.#timer = undefined;
     this.#unwatch?.();
     this.#unwatch = undefined;
+    this.#cosigned.stop();
     await this.#scrub.stop();
     while (this.#flushing) await this.#flushing;
     if (this.#size > (this.#latest?.size ?? -1) && this.state().status === 'ok') await this.checkpoint();
