@@ -1,0 +1,134 @@
+/**
+ * Plaintext side of the cross-bank exposure query (DESIGN §7.1): encoding one contributor's
+ * figures with the bounds that keep the sum exact, masking them, and the requester's range check
+ * on the decrypted totals.
+ *
+ * Per batch (one enterprise per slot, up to 8192) each contributor sends three ciphertexts:
+ * outstanding amount and overdue amount in whole yuan (each at most {@link MAX_CONTRIBUTION})
+ * and the lender indicator (0 or 1). The coordinator adds up to {@link MAX_CONTRIBUTORS}
+ * contributions per vector, so a total is at most {@link MAX_EXPOSURE_TOTAL} = 2^53 − 64 < t:
+ * exact, and a safe JavaScript integer.
+ *
+ * Exactness proof: each contribution c_k ∈ [0, MAX_CONTRIBUTION]; masks m_k satisfy Σ m_k ≡ 0
+ * (mod t); the decrypted sum is Σ (c_k + m_k) mod t = (Σ c_k) mod t = Σ c_k, because
+ * 0 ≤ Σ c_k ≤ K · MAX_CONTRIBUTION ≤ MAX_EXPOSURE_TOTAL < t for K ≤ MAX_CONTRIBUTORS.
+ *
+ * Wrong-key and missing-contributor detection: a ciphertext under another key, a contribution
+ * missing from the sum (its peers' masks then do not cancel) or a tampered ciphertext decrypts
+ * to values uniform modulo t. {@link checkExposureTotals} refuses a result unless every used slot
+ * is at most K · bound and every unused slot is exactly 0; a uniform slot passes with
+ * probability below 2^53 / 2^60 = 2^−7 (used) or 2^−60 (unused), so a garbage batch of more than
+ * a handful of enterprises, or any batch with unused slots, is refused with overwhelming
+ * probability.
+ */
+import { HeRangeError, HeResultError } from './errors.ts';
+import { MAX_CONTRIBUTION, MAX_CONTRIBUTORS, PLAIN_MODULUS, SLOT_COUNT } from './params.ts';
+
+/** The three vectors a contributor sends per batch. */
+export const EXPOSURE_VECTORS = ['outstanding', 'overdue', 'lenders'] as const;
+/** One of {@link EXPOSURE_VECTORS}. */
+export type ExposureVector = (typeof EXPOSURE_VECTORS)[number];
+/** The largest figure one contributor may put in one slot of each vector. */
+export const EXPOSURE_BOUNDS: Readonly<Record<ExposureVector, bigint>> = {
+  outstanding: MAX_CONTRIBUTION,
+  overdue: MAX_CONTRIBUTION,
+  lenders: 1n,
+};
+
+/** The mask round id of one vector of one query: masks must never be reused across vectors. */
+export function exposureRoundId(queryId: string, vector: ExposureVector): string {
+  if (typeof queryId !== 'string' || queryId.length === 0) throw new TypeError('queryId must be a non-empty string');
+  return `${queryId}/${vector}`;
+}
+
+/**
+ * Encodes one contributor's figures for one vector, refusing any that could overflow the sum.
+ * @param values one figure per enterprise (whole yuan, or 0/1 for lenders), at most {@link SLOT_COUNT}.
+ * @param bound the largest figure allowed (default {@link MAX_CONTRIBUTION}; must not exceed it).
+ * @returns {@link SLOT_COUNT} values, zero past the batch.
+ * @throws HeRangeError naming the slot of the first figure that is not a non-negative safe
+ * integer at most `bound`.
+ */
+export function encodeAmounts(values: ReadonlyArray<number | bigint>, bound: bigint = MAX_CONTRIBUTION): BigInt64Array {
+  if (typeof bound !== 'bigint' || bound < 0n || bound > MAX_CONTRIBUTION)
+    throw new RangeError(`bound must be a bigint in [0, ${MAX_CONTRIBUTION}]`);
+  if (values.length > SLOT_COUNT) throw new HeRangeError(`at most ${SLOT_COUNT} figures fit in one batch`);
+  const out = new BigInt64Array(SLOT_COUNT);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    let n: bigint;
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) throw new HeRangeError(`figure at slot ${i} is not a safe integer`);
+      n = BigInt(v);
+    } else if (typeof v === 'bigint') n = v;
+    else throw new TypeError(`figure at slot ${i} must be a number or a bigint`);
+    if (n < 0n) throw new HeRangeError(`figure at slot ${i} is negative`);
+    if (n > bound) throw new HeRangeError(`figure at slot ${i} exceeds the per-contributor bound`);
+    out[i] = n;
+  }
+  return out;
+}
+
+/** Encodes lender indicators (true/1 when this contributor lends to the enterprise). */
+export function encodeIndicators(values: ReadonlyArray<boolean | 0 | 1>): BigInt64Array {
+  return encodeAmounts(
+    values.map((v) => (v === true ? 1 : v === false ? 0 : v)),
+    EXPOSURE_BOUNDS.lenders,
+  );
+}
+
+/**
+ * Adds a mask to encoded figures slot-wise modulo t (both residues in [0, t), same length).
+ * @returns residues in [0, t), ready for `encryptVector`.
+ */
+export function maskContribution(
+  encoded: BigInt64Array,
+  mask: BigInt64Array,
+  t: bigint = PLAIN_MODULUS,
+): BigInt64Array {
+  if (encoded.length !== mask.length) throw new RangeError('figures and mask must have the same length');
+  const out = new BigInt64Array(encoded.length);
+  for (let i = 0; i < encoded.length; i++) {
+    const a = encoded[i];
+    const m = mask[i];
+    if (a < 0n || a >= t || m < 0n || m >= t) throw new RangeError(`slot ${i} is not a residue modulo t`);
+    const s = a + m;
+    out[i] = s >= t ? s - t : s;
+  }
+  return out;
+}
+
+/** What the requester knows about a decrypted exposure sum. */
+export interface ExposureCheck {
+  /** Enterprises in the batch (slots 0 … enterprises − 1); later slots must be 0. */
+  enterprises: number;
+  /** Contributions added into the sum (1 to {@link MAX_CONTRIBUTORS}). */
+  contributors: number;
+  /** Per-contributor bound of the vector (default {@link MAX_CONTRIBUTION}). */
+  bound?: bigint;
+}
+
+/**
+ * Checks a decrypted exposure sum (residues as `decrypt` returns them) and returns the totals of
+ * the batch's enterprises as safe integers.
+ * @throws HeResultError naming the first slot out of range (the result is garbage: another key,
+ * a missing contributor or tampering).
+ */
+export function checkExposureTotals(sums: BigInt64Array, check: ExposureCheck): number[] {
+  const { enterprises, contributors } = check;
+  const bound = check.bound ?? MAX_CONTRIBUTION;
+  if (!Number.isSafeInteger(enterprises) || enterprises < 0 || enterprises > sums.length)
+    throw new RangeError('enterprises must be an integer within the decrypted slots');
+  if (!Number.isSafeInteger(contributors) || contributors < 1 || contributors > MAX_CONTRIBUTORS)
+    throw new RangeError(`contributors must be an integer from 1 to ${MAX_CONTRIBUTORS}`);
+  const max = BigInt(contributors) * bound;
+  const totals = new Array<number>(enterprises);
+  for (let i = 0; i < sums.length; i++) {
+    const v = sums[i];
+    if (i < enterprises) {
+      if (v < 0n || v > max) throw new HeResultError(`decrypted total at slot ${i} is out of range`);
+      totals[i] = Number(v);
+    } else if (v !== 0n) throw new HeResultError(`decrypted slot ${i} past the batch is not zero`);
+  }
+  return totals;
+}
