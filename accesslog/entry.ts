@@ -9,7 +9,7 @@ import { canonicalJson, leafHash, nodeHash, sha256, toBase64, toHex, toUtf8 } fr
 import type { Sublevel } from '../storage/index.ts';
 import { entryKey, type Frontier, hex12, nodeKey } from './integrity.ts';
 import type { AccessEvent, AppendReceipt } from './port.ts';
-import type { LogEntry } from './types.ts';
+import type { EntryOpening, LogEntry } from './types.ts';
 
 const SUBJECT_DOMAIN = toUtf8('credit-data-space/subject/v1\0');
 
@@ -18,19 +18,26 @@ export function subjectCommitment(uscc: string, opening: Uint8Array): Uint8Array
   return sha256(SUBJECT_DOMAIN, toUtf8(uscc), new Uint8Array([0]), opening);
 }
 
+const CONSENT_DOMAIN = toUtf8('credit-data-space/consent-ref/v1\0');
+
+/** The consent commitment of an entry: who holds the opening can tell which consent an access used. */
+export function consentCommitment(consentId: string, opening: Uint8Array): Uint8Array {
+  return sha256(CONSENT_DOMAIN, toUtf8(consentId), new Uint8Array([0]), opening);
+}
+
 /** Checkpoint origin of a node's log. */
 export const logOrigin = (nodeId: string) => `credit-data-space/${nodeId}`;
 
 /**
- * The entry recording `e` at `index`. With a subject, pushes onto `priv` the puts of the private
- * store: the commitment's opening (`o!<index>`) and the enterprise index (`s!<uscc>!<index>`).
+ * The entry recording `e` at `index`. With a subject or a consent, pushes onto `priv` the puts of
+ * the private store: the commitments' opening (`o!<index>`) and the enterprise index (`s!<uscc>!<index>`).
  * @throws TypeError when `e` is malformed
  */
 function toEntry(e: AccessEvent, index: number, priv: Array<Record<string, unknown>>, opening: Uint8Array): LogEntry {
   if (!e || typeof e.correlationId !== 'string' || !Array.isArray(e.scopes) || !e.actor)
     throw new TypeError('malformed access event');
   const entry: LogEntry = {
-    v: 1,
+    v: 2,
     time: e.time,
     actor: { node: e.actor.node, principal: e.actor.principal, role: e.actor.role },
     action: e.action,
@@ -40,13 +47,21 @@ function toEntry(e: AccessEvent, index: number, priv: Array<Record<string, unkno
   };
   if (e.reason) entry.reason = e.reason;
   if (e.purpose) entry.purpose = e.purpose;
-  if (e.consentId) entry.consentId = e.consentId;
   if (e.resultDigest) entry.resultDigest = e.resultDigest;
-  if (e.subject) {
-    entry.subject = toBase64(subjectCommitment(e.subject, opening));
-    priv.push({ type: 'put', key: `o!${hex12(index)}`, value: { uscc: e.subject, opening: toBase64(opening) } });
-    priv.push({ type: 'put', key: `s!${e.subject}!${hex12(index)}`, value: '' });
+  // The enterprise and the consent stand in the leaf only as commitments sharing one opening: an
+  // auditor reading entries cannot link them to an enterprise through the consent either, and an
+  // erasure of the opening unlinks both.
+  if (e.subject) entry.subject = toBase64(subjectCommitment(e.subject, opening));
+  if (e.consentId) entry.consent = toBase64(consentCommitment(e.consentId, opening));
+  if (e.subject || e.consentId) {
+    const value: EntryOpening = {
+      ...(e.subject ? { uscc: e.subject } : {}),
+      ...(e.consentId ? { consentId: e.consentId } : {}),
+      opening: toBase64(opening),
+    };
+    priv.push({ type: 'put', key: `o!${hex12(index)}`, value });
   }
+  if (e.subject) priv.push({ type: 'put', key: `s!${e.subject}!${hex12(index)}`, value: '' });
   return entry;
 }
 

@@ -71,7 +71,7 @@ import type {
   SignedCheckpoint,
 } from './types.ts';
 
-export { logOrigin, subjectCommitment } from './entry.ts';
+export { consentCommitment, logOrigin, subjectCommitment } from './entry.ts';
 export { AccessLogCorruptError, type AccessLogState, type LogAlarm, type LogAlarmKind } from './integrity.ts';
 export type { ScrubStatus } from './scrub.ts';
 export type {
@@ -80,6 +80,7 @@ export type {
   AccessLogInit,
   BundleOptions,
   CosignedCheckpoint,
+  EntryOpening,
   ListedEntry,
   LogEntry,
   LogQuery,

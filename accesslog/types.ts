@@ -11,19 +11,34 @@ import type { ScrubStatus } from './scrub.ts';
 
 /** A leaf of the log as stored and hashed. */
 export interface LogEntry {
-  v: 1;
+  /** 2: the consent is committed (`consent`); 1 (earlier entries): the consent id stood in clear (`consentId`). */
+  v: 1 | 2;
   time: string;
   actor: AccessEvent['actor'];
   action: AccessEvent['action'];
   decision: AccessEvent['decision'];
   reason?: string;
   purpose?: string;
+  /** Base64 commitment to the consent used or asked for: SHA-256(domain ‖ consent id ‖ 0 ‖ opening). */
+  consent?: string;
+  /** The consent id in clear (entries of version 1 only). */
   consentId?: string;
   scopes: string[];
   /** Base64 commitment to the enterprise: SHA-256(domain ‖ USCC ‖ 0 ‖ opening). */
   subject?: string;
   resultDigest?: string;
   correlationId: string;
+}
+
+/**
+ * What opens an entry's commitments (kept in the node's private store, never in the tree): the
+ * enterprise and the consent it stands for, and the random opening both commitments share.
+ */
+export interface EntryOpening {
+  uscc?: string;
+  consentId?: string;
+  /** Base64 of 32 random bytes. */
+  opening: string;
 }
 
 /** A signed checkpoint. */
@@ -45,7 +60,7 @@ export interface ListedEntry {
   index: number;
   entry: LogEntry;
   leafHash: string;
-  opening?: { uscc: string; opening: string };
+  opening?: EntryOpening;
 }
 
 /** Everything needed to check one entry offline (`credit-node verify --bundle`). */
@@ -63,7 +78,7 @@ export interface ProofBundle {
   witnesses?: string[];
   /** Whether `checkpoint` carries the log's witness quorum (at least one cosignature when the quorum is 0). */
   cosigned?: boolean;
-  opening?: { uscc: string; opening: string };
+  opening?: EntryOpening;
 }
 
 /** How a proof bundle is issued. */

@@ -25,7 +25,7 @@ import {
   verifyNote,
 } from '../crypto/index.ts';
 import { CreditError } from '../model/errors.ts';
-import { logOrigin, subjectCommitment } from './log.ts';
+import { consentCommitment, logOrigin, subjectCommitment } from './log.ts';
 
 /** A verification that failed; `message` says exactly which check. */
 export class VerificationError extends CreditError {
@@ -208,16 +208,31 @@ export function verifyBundle(input: unknown, vkey?: string, policy?: WitnessPoli
     fail('entry: not JSON', err);
   }
   let subject: string | undefined;
+  let consentId: string | undefined;
   if (b.opening !== undefined) {
-    const o = b.opening as { uscc?: unknown; opening?: unknown };
+    const o = b.opening as { uscc?: unknown; consentId?: unknown; opening?: unknown };
     const opening = typeof o?.opening === 'string' ? fromBase64(o.opening) : undefined;
-    if (typeof o?.uscc !== 'string' || !opening || opening.length !== 32)
-      fail('opening: must hold a USCC and 32 bytes of base64');
-    if (entry.subject !== toBase64(subjectCommitment(o.uscc, opening)))
-      fail('opening: does not open the entry subject commitment');
-    subject = o.uscc;
+    if (!opening || opening.length !== 32) fail('opening: must hold 32 bytes of base64');
+    if (o.uscc !== undefined) {
+      if (typeof o.uscc !== 'string' || entry.subject !== toBase64(subjectCommitment(o.uscc, opening)))
+        fail('opening: does not open the entry subject commitment');
+      subject = o.uscc;
+    }
+    if (o.consentId !== undefined) {
+      if (typeof o.consentId !== 'string' || entry.consent !== toBase64(consentCommitment(o.consentId, opening)))
+        fail('opening: does not open the entry consent commitment');
+      consentId = o.consentId;
+    }
+    if (subject === undefined && consentId === undefined) fail('opening: opens nothing (no USCC, no consent id)');
   }
-  return { ...cp, index, entry, ...(subject ? { subject } : {}), keyPinned: vkey !== undefined };
+  return {
+    ...cp,
+    index,
+    entry,
+    ...(subject ? { subject } : {}),
+    ...(consentId ? { consentId } : {}),
+    keyPinned: vkey !== undefined,
+  };
 }
 
 /** Verifies that checkpoint `newer` extends checkpoint `older` by the given proof. @throws VerificationError */

@@ -278,6 +278,52 @@ describe('authorised profile API over HTTP', () => {
     expect((a.body.data?.auditEntries as { entries: unknown[] }).entries.length).toBeGreaterThan(0);
     expect(code(await f.gql(`{ auditEntries { scanned } }`, {}, t.bankA))).toBe('FORBIDDEN');
   });
+
+  it('an auditor cannot link entries to the enterprise through their consent; the enterprise can, until it erases its openings', async () => {
+    const mine = await f.gql(`{ myAccessEntries(first: 200) { index consentId consentRef bundle } }`, {}, t.ent);
+    const own = mine.body.data?.myAccessEntries as Array<{
+      index: number;
+      consentId: string | null;
+      consentRef: string | null;
+      bundle: unknown;
+    }>;
+    const used = own.filter((e) => e.consentId !== null);
+    expect(used.length).toBeGreaterThan(0);
+    // The enterprise's bundle opens the consent commitment; the verifier reports the consent id.
+    const vkey = f.node.accessLog.verifierKey;
+    for (const e of used) expect(verifyBundle(e.bundle, vkey).consentId).toBe(e.consentId);
+    const audit = await f.gql(
+      `{ auditEntries(filter: { first: 1000 }) { entries { index consentId consentRef } } }`,
+      {},
+      t.auditor,
+    );
+    const seen = (
+      audit.body.data?.auditEntries as {
+        entries: Array<{ index: number; consentId: string | null; consentRef: string | null }>;
+      }
+    ).entries;
+    const same = seen.filter((e) => used.some((u) => u.index === e.index));
+    expect(same.length).toBe(used.length);
+    // The auditor sees a commitment, never the consent id (which `consent(id)` would turn into the USCC).
+    for (const e of same) {
+      expect(e.consentId).toBeNull();
+      expect(e.consentRef).toBe(used.find((u) => u.index === e.index)?.consentRef);
+    }
+    // Erasure: a real path for the enterprise, logged; its entries stay for the auditor, unlinkable.
+    const erased = await f.gql(
+      `mutation { eraseMyAccessOpenings { erased { node openings } unavailable } }`,
+      {},
+      t.ent,
+    );
+    expect(erased.body.data?.eraseMyAccessOpenings).toMatchObject({ unavailable: [] });
+    const left = await f.gql(`{ myAccessEntries(first: 200) { index } }`, {}, t.ent);
+    expect(left.body.data?.myAccessEntries).toEqual([]);
+    const after = await f.gql(`{ auditEntries(filter: { first: 1000 }) { entries { index action } } }`, {}, t.auditor);
+    const stillThere = (after.body.data?.auditEntries as { entries: Array<{ index: number; action: string }> }).entries;
+    for (const e of same) expect(stillThere.some((x) => x.index === e.index)).toBe(true);
+    expect(stillThere.some((x) => x.action === 'OPENINGS_ERASED')).toBe(true);
+    expect(code(await f.gql(`mutation { eraseMyAccessOpenings { unavailable } }`, {}, t.bankA))).toBe('FORBIDDEN');
+  });
 });
 
 describe('authentication (RFC 8725)', () => {

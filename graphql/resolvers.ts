@@ -164,7 +164,9 @@ function entryView(e: ListedEntry, bundle?: unknown) {
     decision: e.entry.decision,
     reason: e.entry.reason ?? null,
     purpose: e.entry.purpose ?? null,
-    consentId: e.entry.consentId ?? null,
+    // The consent id is known only to whoever holds the entry's opening (the enterprise); others see its commitment.
+    consentId: e.opening?.consentId ?? e.entry.consentId ?? null,
+    consentRef: e.entry.consent ?? null,
     scopes: e.entry.scopes,
     resultDigest: e.entry.resultDigest ?? null,
     correlationId: e.entry.correlationId,

@@ -132,7 +132,10 @@ export const typeDefs = /* GraphQL */ `
     decision: Decision!
     reason: String
     purpose: String
+    "The consent used or asked for: shown to the enterprise (from its opening), otherwise null."
     consentId: String
+    "Commitment to the consent id (opened by the enterprise's opening)."
+    consentRef: String
     scopes: [String!]!
     resultDigest: String
     correlationId: String!

@@ -3,6 +3,7 @@
  * wires every subsystem through its `components`, and starts and stops them in order.
  */
 
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -120,7 +121,8 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
         consentId: record.id,
         scopes: [...record.body.scopes],
         subject: record.body.enterprise,
-        correlationId: `consent-${record.id.slice(0, 16)}-${record.seq}`,
+        // Random: anything derived from the consent id would let log readers link entries to it.
+        correlationId: randomUUID(),
       })
       .catch((err) => logger.error({ err: (err as Error).message }, 'consent change not logged'));
   });
