@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { serverAudits } from 'graphql-http';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -323,6 +324,45 @@ describe('authorised profile API over HTTP', () => {
     for (const e of same) expect(stillThere.some((x) => x.index === e.index)).toBe(true);
     expect(stillThere.some((x) => x.action === 'OPENINGS_ERASED')).toBe(true);
     expect(code(await f.gql(`mutation { eraseMyAccessOpenings { unavailable } }`, {}, t.bankA))).toBe('FORBIDDEN');
+  });
+
+  it("an operator carries out an enterprise's erasure request with the CLI, through the node's API, logged with the operator", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'erase-'));
+    const config = join(dir, 'config.json');
+    const port = Number(new URL(f.url).port);
+    await writeFile(
+      config,
+      JSON.stringify({
+        nodeId: 'xm-centre',
+        name: 'Xiamen',
+        role: 'credit-centre',
+        dataDir: f.node.config.dataDir,
+        api: { port },
+      }),
+    );
+    // Asynchronous: the node answering the CLI runs in this process.
+    const run = promisify(execFile);
+    const out = await run(process.execPath, [CLI, 'erase', '--config', config, '--uscc', E2, '--by', 'ops-1']);
+    expect(JSON.parse(out.stdout)).toMatchObject({ erased: [{ node: 'xm-centre' }], unavailable: [] });
+    const audit = await f.gql(
+      `{ auditEntries(filter: { action: "OPENINGS_ERASED" }) { entries { principal } } }`,
+      {},
+      t.auditor,
+    );
+    expect((audit.body.data?.auditEntries as { entries: unknown[] }).entries).toContainEqual({
+      principal: 'enterprise:operator:ops-1',
+    });
+    const bad = await run(process.execPath, [
+      CLI,
+      'erase',
+      '--config',
+      config,
+      '--uscc',
+      'NOT-A-CODE',
+      '--by',
+      'ops-1',
+    ]).catch((e: { code?: number; stderr?: string }) => e);
+    expect((bad as { code?: number }).code).toBe(2);
   });
 });
 

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   federation: () => import('./commands/federation.ts'),
   verify: () => import('./commands/verify.ts'),
   token: () => import('./commands/token.ts'),
+  erase: () => import('./commands/erase.ts'),
 };
 
 function help(): string {
