@@ -8,7 +8,8 @@
  * (code BAD_CIPHERTEXT). Every node-seal object is released in `finally`.
  *
  * A ciphertext encrypted under another public key (or corrupted by a peer in a way SEAL cannot
- * see) loads and decrypts to garbage: SEAL cannot tell. The protocol detects it on the decrypted
+ * see: a compressed body cut short under a forged header sometimes still loads) decrypts to
+ * garbage: SEAL cannot tell. The protocol detects it on the decrypted
  * result, whose range it knows: an exposure total is at most {@link MAX_EXPOSURE_TOTAL} (2^53)
  * in a 60-bit space and unused slots are exactly 0 (`checkExposureTotals`), a score is within
  * its model's proven bound (`decodeScores`); garbage is uniform modulo t and fails these checks

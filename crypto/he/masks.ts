@@ -60,7 +60,7 @@ export function generateMaskKeyPair(): MaskKeyPair {
 
 /** The raw 32-byte form of an X25519 public (or private, for its public half) key. */
 export function rawPublicKey(key: KeyObject): Uint8Array {
-  const jwk = createPublicKey(key).export({ format: 'jwk' });
+  const jwk = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
   const raw = typeof jwk.x === 'string' ? fromBase64Url(jwk.x) : undefined;
   if (jwk.crv !== 'X25519' || raw?.length !== X25519_PUBLIC_KEY_BYTES)
     throw new HeMaskError('key is not an X25519 key');

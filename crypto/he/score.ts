@@ -16,13 +16,19 @@
  * decrypts exactly. BFV arithmetic modulo t is exact while the noise budget lasts: each term
  * costs log2|W_f| ≤ 59 bits of the 106-bit fresh budget, the sum of up to 64 terms 6 more.
  *
- * Precision: |R/(F·W) − (b + Σ w_f x_f)| ≤ 1/(2FW) + Σ (B_f/(2FW) + |w_f|/(2F)) = `precision`.
+ * Precision: with ŵ_f = W_f/W and x̂_f = X_f/F, R/(F·W) − (b + Σ w_f x_f) =
+ * (I/(FW) − b) + Σ [ŵ_f (x̂_f − x_f) + (ŵ_f − w_f) x_f], so its magnitude is at most
+ * |I/(FW) − b| + Σ (|ŵ_f|/(2F) + |ŵ_f − w_f| · maxAbs_f) = `precision` (plus a 10^-12 relative
+ * slack for evaluating the real-valued model in doubles).
  *
  * Wrong-key detection: garbage decrypts uniform modulo t; {@link decodeScores} refuses any slot
  * with |R| > bound and any slot past the batch that is not exactly I (holders pad with zeros).
  */
 import { HeRangeError, HeResultError } from './errors.ts';
 import { MAX_CENTRED_MAGNITUDE, SLOT_COUNT } from './params.ts';
+
+/** Relative floating-point slack added to the precision (the real-valued model is evaluated in doubles). */
+const FLOAT_SLACK = 1e-12;
 
 /** Most features of a scoring model (one ciphertext each). */
 export const MAX_SCORING_FEATURES = 64;
@@ -99,7 +105,8 @@ export function createScoringModel(spec: ScoringModelSpec): ScoringModel {
   const weights = new Map<string, bigint>();
   const featureBounds = new Map<string, bigint>();
   let bound = abs(intercept);
-  let precision = 1 / (2 * Number(scale));
+  let precision = Math.abs(Number(intercept) / Number(scale) - spec.intercept);
+  let magnitude = Math.abs(spec.intercept);
   for (const [i, f] of spec.features.entries()) {
     if (typeof f.name !== 'string' || f.name.length === 0) throw new HeRangeError(`feature ${i} needs a name`);
     if (weights.has(f.name)) throw new HeRangeError(`feature ${JSON.stringify(f.name)} is listed twice`);
@@ -111,8 +118,12 @@ export function createScoringModel(spec: ScoringModelSpec): ScoringModel {
     weights.set(f.name, weight);
     featureBounds.set(f.name, featureBound);
     bound += abs(weight) * featureBound;
-    precision += Number(featureBound) / (2 * Number(scale)) + Math.abs(f.weight) / (2 * featureScale);
+    const fixedWeight = Number(weight) / weightScale;
+    precision += Math.abs(fixedWeight) / (2 * featureScale) + Math.abs(fixedWeight - f.weight) * f.maxAbs;
+    magnitude += Math.abs(f.weight) * f.maxAbs;
   }
+  // Slack for the floating-point evaluation of the real-valued model itself.
+  precision += magnitude * FLOAT_SLACK;
   if (bound > MAX_CENTRED_MAGNITUDE)
     throw new HeRangeError(
       'the model can produce results beyond (t − 1)/2: lower the scales, weights or feature bounds',
