@@ -45,6 +45,7 @@ class Writer {
     return this.bytes(b);
   }
   u64(n: number) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new TypeError('versions must be safe non-negative integers');
     const b = Buffer.alloc(8);
     b.writeBigUInt64BE(BigInt(n));
     return this.bytes(b);
