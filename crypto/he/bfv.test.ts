@@ -78,7 +78,9 @@ describe('BFV session', () => {
     expect(() => session.encryptVector(keys.publicKey, new Array(8193).fill(0n))).toThrow(HeRangeError);
     expect(() => session.encryptVector(keys.publicKey, [1 as unknown as bigint])).toThrow(TypeError);
     expect(() => session.multiplyPlainAndAdd([{ ciphertext, factor: 0n }])).toThrow(HeRangeError);
-    expect(() => session.multiplyPlainAndAdd([{ ciphertext, factor: MAX_CENTRED_MAGNITUDE + 1n }])).toThrow(HeRangeError);
+    expect(() => session.multiplyPlainAndAdd([{ ciphertext, factor: MAX_CENTRED_MAGNITUDE + 1n }])).toThrow(
+      HeRangeError,
+    );
     expect(() => session.multiplyPlainAndAdd([{ ciphertext, factor: 1n }], -MAX_CENTRED_MAGNITUDE - 1n)).toThrow(
       HeRangeError,
     );

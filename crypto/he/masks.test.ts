@@ -70,7 +70,13 @@ describe('pairwise zero-sum masks', () => {
     // Two contributors: one adds what the other subtracts.
     expect(Array.from(a[0], (v, i) => (v + a[1][i]) % PLAIN_MODULUS).every((v) => v === 0n)).toBe(true);
     // Peer ids do not matter, keys do: the same peers under other ids give the same mask.
-    const renamed = pairwiseMasks(parties[0].privateKey, new Map([['x', parties[1].publicKey]]), 'q/outstanding', 16, PLAIN_MODULUS);
+    const renamed = pairwiseMasks(
+      parties[0].privateKey,
+      new Map([['x', parties[1].publicKey]]),
+      'q/outstanding',
+      16,
+      PLAIN_MODULUS,
+    );
     expect(renamed).toEqual(a[0]);
   });
 

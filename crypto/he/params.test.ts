@@ -59,7 +59,9 @@ describe('HE parameter set', () => {
     expect(PLAIN_MODULUS % BigInt(2 * POLY_MODULUS_DEGREE)).toBe(1n);
     const seal = await loadSeal();
     expect(() => seal.PlainModulus.Batching(POLY_MODULUS_DEGREE, PLAIN_MODULUS_BITS + 1)).toThrow();
-    expect(COEFF_MODULUS_BITS.reduce((a, b) => a + b)).toBe(seal.CoeffModulus.MaxBitCount(8192, seal.SecLevelType.tc128));
+    expect(COEFF_MODULUS_BITS.reduce((a, b) => a + b)).toBe(
+      seal.CoeffModulus.MaxBitCount(8192, seal.SecLevelType.tc128),
+    );
   });
 
   it('the session recomputes the pinned parameter id', () => {

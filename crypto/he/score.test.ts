@@ -3,13 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BfvKeyPair, type BfvSession, createBfvSession } from './bfv.ts';
 import { HeRangeError, HeResultError } from './errors.ts';
 import { MAX_CENTRED_MAGNITUDE } from './params.ts';
-import {
-  createScoringModel,
-  decodeScores,
-  encodeFeature,
-  linearCombine,
-  type ScoringModelSpec,
-} from './score.ts';
+import { createScoringModel, decodeScores, encodeFeature, linearCombine, type ScoringModelSpec } from './score.ts';
 
 /** A credit model over four holders' features, with negative weights. */
 const SPEC: ScoringModelSpec = {
@@ -128,7 +122,10 @@ describe('multi-source linear score', () => {
     const other = session.createKeyPair();
     try {
       const ciphertexts = new Map(
-        SPEC.features.map((f) => [f.name, session.encryptVector(other.publicKey, encodeFeature(model, f.name, [1, 2]))]),
+        SPEC.features.map((f) => [
+          f.name,
+          session.encryptVector(other.publicKey, encodeFeature(model, f.name, [1, 2])),
+        ]),
       );
       const combined = linearCombine(session, ciphertexts, model);
       expect(() => decodeScores(model, requester.decrypt(combined, { centred: true }), 2)).toThrow(HeResultError);
