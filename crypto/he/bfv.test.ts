@@ -141,6 +141,19 @@ describe('BFV session', () => {
     }
   });
 
+  it('reads zstd-compressed ciphertexts from a session that compresses', async () => {
+    const zstd = await createBfvSession({ compression: 'zstd' });
+    try {
+      const compressed = zstd.encryptVector(keys.publicKey, [5n, 6n]);
+      expect(compressed[5]).toBe(2); // SEAL header: compression mode zstd
+      expect(compressed.length).toBeLessThan(ciphertext.length);
+      const sum = session.addCiphertexts([compressed, ciphertext]);
+      expect(Array.from(keys.decrypt(sum).slice(0, 3))).toEqual([6n, 8n, 3n]);
+    } finally {
+      zstd.release();
+    }
+  });
+
   it('a ciphertext under another key decrypts to garbage (caught by the protocol range checks)', () => {
     const other = session.createKeyPair();
     try {

@@ -39,7 +39,7 @@ export interface HePoolInit {
   workers?: number;
   /** Operations allowed to wait for a worker (default 64). */
   maxQueue?: number;
-  /** Compression of produced ciphertexts and public keys (default zstd). */
+  /** Compression of produced ciphertexts (default none; see `BfvSessionInit.compression`). */
   compression?: HeCompression;
 }
 
@@ -124,7 +124,7 @@ export function createHePool(init: HePoolInit = {}): HePool {
   const maxQueue = init.maxQueue ?? DEFAULT_MAX_QUEUE;
   if (!Number.isSafeInteger(workerCount) || workerCount < 1) throw new TypeError('workers must be a positive integer');
   if (!Number.isSafeInteger(maxQueue) || maxQueue < 0) throw new TypeError('maxQueue must be a non-negative integer');
-  const workerData: WorkerData = { compression: init.compression ?? 'zstd' };
+  const workerData: WorkerData = { compression: init.compression ?? 'none' };
 
   const slots: Slot[] = [];
   const queue: Job[] = [];

@@ -1,0 +1,76 @@
+/**
+ * Homomorphic-encryption core of the joint queries (DESIGN §7): BFV on one pinned parameter set
+ * (node-seal), pairwise zero-sum masks, the exposure and scoring encodings with their range
+ * proofs, and a worker-thread pool. No networking: the federation carries the bytes.
+ */
+export {
+  type BfvKeyPair,
+  type BfvSession,
+  type BfvSessionInit,
+  createBfvSession,
+  type DecryptOptions,
+  type HeCompression,
+  type LinearTerm,
+  MAX_LINEAR_TERMS,
+  type PlainVector,
+  slotResidues,
+} from './bfv.ts';
+export * from './errors.ts';
+export {
+  checkExposureTotals,
+  EXPOSURE_BOUNDS,
+  EXPOSURE_VECTORS,
+  type ExposureCheck,
+  type ExposureVector,
+  encodeAmounts,
+  encodeIndicators,
+  exposureRoundId,
+  maskContribution,
+} from './exposure.ts';
+export {
+  generateMaskKeyPair,
+  MAX_ROUND_ID_BYTES,
+  type MaskKeyPair,
+  pairwiseMasks,
+  rawPublicKey,
+  X25519_PUBLIC_KEY_BYTES,
+  x25519PublicKey,
+} from './masks.ts';
+export {
+  CIPHERTEXT_PRIMES,
+  COEFF_MODULUS_BITS,
+  HE_PARAMETER_ID,
+  LARGEST_EXACT_TOTAL,
+  MAX_CENTRED_MAGNITUDE,
+  MAX_CIPHERTEXT_BYTES,
+  MAX_CONTRIBUTION,
+  MAX_CONTRIBUTORS,
+  MAX_EXPOSURE_TOTAL,
+  MAX_PUBLIC_KEY_BYTES,
+  PLAIN_MODULUS,
+  PLAIN_MODULUS_BITS,
+  POLY_MODULUS_DEGREE,
+  SECURITY_LEVEL_BITS,
+  SLOT_COUNT,
+} from './params.ts';
+export {
+  createHePool,
+  type HeOperationOptions,
+  type HePool,
+  type HePoolInit,
+  type HePoolKeyPair,
+  type HePoolStats,
+} from './pool.ts';
+export type { WorkerStats } from './pool-protocol.ts';
+export {
+  createScoringModel,
+  decodeScores,
+  encodeFeature,
+  type LinearEvaluator,
+  linearCombine,
+  MAX_SCORING_FEATURES,
+  type ScoringFeature,
+  type ScoringModel,
+  type ScoringModelSpec,
+} from './score.ts';
+export { liveSealObjects, wasmHeapBytes } from './seal.ts';
