@@ -17,43 +17,25 @@
  * {@link WitnessInit.unresponsiveForMs} (UNRESPONSIVE_LOG). SPLIT_VIEW, INCONSISTENT and ROLLBACK
  * quarantine the node ({@link Witness.quarantined}): it is no longer cosigned and the federation
  * stops trusting its data until an operator clears its alarms ({@link Witness.clearAlarms}).
+ *
+ * Here: the public interface and the assembly, gossip between witnesses ({@link Witness.compare})
+ * and the operator's clearing. The checks of one log's checkpoints and the alarms they raise are
+ * in `witness-checks.ts`, the log protocol served and used in `log-protocol.ts`, the alarm store
+ * and quarantine in `quarantine.ts`, the push of this node's own checkpoints in `publisher.ts`.
  */
 import type { Logger } from 'pino';
-import { type AccessLog, logOrigin } from '../accesslog/log.ts';
-import {
-  bytesEqual,
-  type Checkpoint,
-  checkConsistency,
-  cosignCheckpoint,
-  formatCheckpoint,
-  fromBase64,
-  type NoteVerifier,
-  noteVerifier,
-  openCheckpoint,
-  SIG_COSIGNATURE_V1,
-  toBase64,
-  verifyCosignature,
-} from '../crypto/index.ts';
-import { jsonSublevel, type RootDb } from '../storage/index.ts';
+import type { AccessLog } from '../accesslog/log.ts';
+import { type NoteVerifier, noteVerifier, openCheckpoint } from '../crypto/index.ts';
+import type { RootDb } from '../storage/index.ts';
 import { type FederationHost, PeerError } from './host.ts';
-import { type CheckpointPublisher, createCheckpointPublisher, LOG_PROTOCOL } from './publisher.ts';
-import { type AlarmStore, createAlarmStore, seenKey, type WitnessAlarm } from './quarantine.ts';
+import { deliverCosignature, logProtocol, requestConsistencyProof } from './log-protocol.ts';
+import { type CheckpointPublisher, createCheckpointPublisher } from './publisher.ts';
+import { type AlarmStore, createAlarmStore, type WitnessAlarm } from './quarantine.ts';
+import { CheckpointChecks, type ProofFetcher, refused, type Seen } from './witness-checks.ts';
 
 export { LOG_PROTOCOL } from './publisher.ts';
 export { QUARANTINE_KINDS, type WitnessAlarm } from './quarantine.ts';
-
-/** Largest consistency proof accepted (c2sp.org/tlog-witness allows 63 lines). */
-const MAX_PROOF_HASHES = 63;
-
-/** What a node has accepted of one peer's log. */
-interface Seen {
-  size: number;
-  root: string;
-  note: string;
-}
-
-/** Fetches a consistency proof from a log's owner. */
-export type ProofFetcher = (nodeId: string, size1: number, size2: number) => Promise<string[]>;
+export type { ProofFetcher } from './witness-checks.ts';
 
 /** The witness. */
 export interface Witness {
@@ -123,30 +105,22 @@ export interface WitnessInit {
   requestTimeoutMs?: number;
 }
 
-type Via = 'self' | 'relay' | { old: number; proof: string[] };
-type Outcome =
-  | { kind: 'cosigned'; line: string }
-  | { kind: 'conflict'; size: number }
-  | { kind: 'refused'; reason: string }
-  | { kind: 'none' };
-
-const NONE: Outcome = { kind: 'none' };
-const refused = (reason: string): Outcome => ({ kind: 'refused', reason });
-/** Answers by which a log says it cannot prove up to a size: what a rolled-back log says. */
-const REFUSALS = new Set(['BAD_REQUEST', 'NOT_FOUND']);
+/** Whether `note` is a checkpoint signed for verifier `v`. */
+function signedBy(note: string, v: NoteVerifier): boolean {
+  try {
+    openCheckpoint(note, v);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 class WitnessImpl implements Witness {
   readonly #c: WitnessComponents;
   readonly #init: Required<Omit<WitnessInit, 'push'>> & { push: boolean };
-  readonly #sub;
   readonly #log: Logger;
   readonly #alarms: AlarmStore;
-  #seen = new Map<string, Seen>();
-  #queue = new Map<string, Promise<unknown>>();
-  /** Size of the last cosignature each peer has received from us. */
-  #delivered = new Map<string, number>();
-  /** Consecutive failed consistency requests per peer. */
-  #failures = new Map<string, { count: number; since: number; last: string }>();
+  readonly #checks: CheckpointChecks;
   #publisher: CheckpointPublisher | undefined;
   /** Relayed checkpoints (`size:root`) already found consistent, per log: not fetched again. */
   #relayed = new Map<string, Set<string>>();
@@ -160,236 +134,51 @@ class WitnessImpl implements Witness {
       pushIntervalMs: init.pushIntervalMs ?? 100,
       requestTimeoutMs: init.requestTimeoutMs ?? 5000,
     };
-    this.#sub = jsonSublevel<unknown>(c.db, 'federation');
     this.#log = c.logger.child({ component: 'witness' });
     this.#alarms = createAlarmStore(c.db, c.nodeId);
-  }
-
-  get #name() {
-    return logOrigin(this.#c.nodeId);
+    const timeoutMs = this.#init.requestTimeoutMs;
+    this.#checks = new CheckpointChecks(
+      {
+        db: c.db,
+        nodeId: c.nodeId,
+        identitySeed: c.identitySeed,
+        peerKey: c.peerKey,
+        alarms: this.#alarms,
+        logger: this.#log,
+        proofs:
+          c.proofs ?? ((nodeId, size1, size2) => requestConsistencyProof(c.host!, nodeId, size1, size2, timeoutMs)),
+        deliver: c.deliver ?? ((nodeId, size, line) => deliverCosignature(c.host!, nodeId, size, line, timeoutMs)),
+        now: () => this.#now(),
+      },
+      this.#init,
+    );
   }
 
   #now() {
     return this.#c.clock?.() ?? Date.now();
   }
 
-  #verifier(nodeId: string): NoteVerifier | undefined {
-    const key = this.#c.peerKey(nodeId);
-    return key ? noteVerifier(logOrigin(nodeId), key) : undefined;
-  }
-
-  async #alarm(a: Omit<WitnessAlarm, 'at' | 'cleared' | 'origin'>) {
-    const alarm = await this.#alarms.raise({ ...a, origin: logOrigin(a.nodeId) }, new Date(this.#now()).toISOString());
-    if (alarm) this.#log.error({ kind: a.kind, peer: a.nodeId, detail: a.detail }, 'witness alarm');
-  }
-
-  async #proofs(nodeId: string, size1: number, size2: number): Promise<string[]> {
-    if (this.#c.proofs) return this.#c.proofs(nodeId, size1, size2);
-    const r = (await this.#c.host!.request(
-      nodeId,
-      LOG_PROTOCOL,
-      { op: 'consistency', size1, size2 },
-      { timeoutMs: this.#init.requestTimeoutMs },
-    )) as { proof?: unknown };
-    if (!Array.isArray(r?.proof)) throw new PeerError('BAD_RESPONSE', 'no proof in the answer');
-    return r.proof as string[];
-  }
-
-  /** Runs `task` after every earlier one about the same log: one log at a time, in order. */
-  #run<T>(nodeId: string, task: () => Promise<T>): Promise<T> {
-    const prev = this.#queue.get(nodeId) ?? Promise.resolve();
-    const next = prev.then(task, task);
-    const settled = next.catch(() => undefined);
-    this.#queue.set(nodeId, settled);
-    void settled.then(() => {
-      if (this.#queue.get(nodeId) === settled) this.#queue.delete(nodeId);
-    });
-    return next;
-  }
-
   observe(nodeId: string, note: string): Promise<void> {
-    return this.#run(nodeId, () => this.#check(nodeId, note, 'self')).then(
-      () => undefined,
-      (err) => this.#log.warn({ peer: nodeId, err: (err as Error).message }, 'checkpoint not witnessed'),
-    );
+    return this.#checks.observe(nodeId, note);
   }
 
   async addCheckpoint(nodeId: string, push: { old: number; proof: string[]; checkpoint: string }) {
-    const out = await this.#run(nodeId, () => this.#check(nodeId, push.checkpoint, push));
+    const out = await this.#checks.push(nodeId, push);
     if (out.kind === 'cosigned') return { cosignature: out.line };
     if (out.kind === 'conflict') return { conflict: out.size };
     throw new PeerError('REFUSED', out.kind === 'refused' ? out.reason : 'not cosigned');
   }
 
-  /** Checks one checkpoint of `nodeId`'s log, shown by the log itself, relayed, or pushed with a proof. */
-  async #check(nodeId: string, note: string, via: Via): Promise<Outcome> {
-    const v = this.#verifier(nodeId);
-    if (!v) return refused('not a log this node witnesses');
-    let cp: Checkpoint;
-    try {
-      cp = openCheckpoint(note, v).checkpoint;
-    } catch (err) {
-      if (via !== 'relay')
-        await this.#alarm({ kind: 'BAD_SIGNATURE', nodeId, detail: (err as Error).message, evidence: [note] });
-      return refused(`checkpoint does not verify: ${(err as Error).message}`);
-    }
-    const last = this.#seen.get(nodeId);
-    if (!last) return this.#accept(nodeId, cp, note, via);
-    const lastRoot = fromBase64(last.root)!;
-    if (cp.size === last.size) {
-      if (!bytesEqual(cp.root, lastRoot)) {
-        await this.#alarm({
-          kind: 'SPLIT_VIEW',
-          nodeId,
-          detail: `two different trees of size ${cp.size}`,
-          evidence: [last.note, note],
-        });
-        return refused(`a different tree of size ${cp.size} was seen before (split view)`);
-      }
-      if (typeof via === 'object' || this.#delivered.get(nodeId) !== cp.size) return this.#cosign(nodeId, cp, via);
-      return NONE;
-    }
-    if (cp.size > last.size) {
-      if (typeof via === 'object' && via.old !== last.size) return { kind: 'conflict', size: last.size };
-      let proof: string[];
-      if (typeof via === 'object') proof = via.proof;
-      else {
-        try {
-          proof = await this.#proofs(nodeId, last.size, cp.size);
-        } catch (err) {
-          return this.#failed(nodeId, via, err, [last.note, note]);
-        }
-        this.#failures.delete(nodeId);
-      }
-      if (!(await this.#consistent(nodeId, last.size, cp.size, lastRoot, cp.root, proof, [last.note, note])))
-        return refused(`size ${cp.size} does not extend size ${last.size}`);
-      return this.#accept(nodeId, cp, note, via);
-    }
-    // A tree smaller than one this log signed before: a stale copy, or a rolled-back log.
-    if (typeof via === 'object') {
-      // The log itself pushed it: check it as the log's own claim, without holding up its push.
-      void this.observe(nodeId, note);
-      return { kind: 'conflict', size: last.size };
-    }
-    let proof: string[];
-    try {
-      proof = await this.#proofs(nodeId, cp.size, last.size);
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? 'ERROR';
-      if (via === 'self' && err instanceof PeerError && REFUSALS.has(code)) {
-        await this.#alarm({
-          kind: 'ROLLBACK',
-          nodeId,
-          detail:
-            `shows a tree of size ${cp.size} after signing one of size ${last.size}, and refuses to prove ` +
-            `the smaller a prefix of the bigger (${code}: ${(err as Error).message})`,
-          evidence: [last.note, note],
-        });
-        return refused(`rolled back below size ${last.size}`);
-      }
-      return this.#failed(nodeId, via, err, [last.note, note]);
-    }
-    this.#failures.delete(nodeId);
-    await this.#consistent(nodeId, cp.size, last.size, cp.root, lastRoot, proof, [note, last.note]);
-    return NONE;
-  }
-
-  /** Verifies that `size2` extends `size1`; raises INCONSISTENT with the two notes if not. */
-  async #consistent(
-    nodeId: string,
-    size1: number,
-    size2: number,
-    root1: Uint8Array,
-    root2: Uint8Array,
-    proof: unknown,
-    evidence: [string, string],
-  ): Promise<boolean> {
-    if (size1 === 0) return true;
-    try {
-      if (!Array.isArray(proof) || proof.length > MAX_PROOF_HASHES) throw new TypeError('malformed proof');
-      checkConsistency(
-        size1,
-        size2,
-        root1,
-        root2,
-        proof.map((p) => (typeof p === 'string' ? fromBase64(p) : undefined) ?? new Uint8Array()),
-      );
-      return true;
-    } catch (err) {
-      await this.#alarm({
-        kind: 'INCONSISTENT',
-        nodeId,
-        detail: `size ${size2} does not extend size ${size1}: ${(err as Error).message}`,
-        evidence,
-      });
-      return false;
-    }
-  }
-
-  /** A consistency request the log itself made necessary failed: counts towards UNRESPONSIVE_LOG. */
-  async #failed(nodeId: string, via: Via, err: unknown, evidence: string[]): Promise<Outcome> {
-    const code = (err as { code?: string }).code ?? 'ERROR';
-    const reason = `consistency proof unavailable (${code}: ${(err as Error).message})`;
-    if (via !== 'self') return refused(reason);
-    const now = this.#now();
-    const f = this.#failures.get(nodeId) ?? { count: 0, since: now, last: code };
-    f.count++;
-    f.last = code;
-    this.#failures.set(nodeId, f);
-    this.#log.warn({ peer: nodeId, code, failures: f.count }, 'consistency proof request failed');
-    if (f.count >= this.#init.unresponsiveAfter && now - f.since >= this.#init.unresponsiveForMs)
-      await this.#alarm({
-        kind: 'UNRESPONSIVE_LOG',
-        nodeId,
-        detail:
-          `answers health but failed or refused ${f.count} consistency requests in a row over ` +
-          `${Math.round((now - f.since) / 1000)} s (last: ${code})`,
-        evidence,
-      });
-    return refused(reason);
-  }
-
-  async #accept(nodeId: string, cp: Checkpoint, note: string, via: Via): Promise<Outcome> {
-    const seen = { size: cp.size, root: toBase64(cp.root), note };
-    this.#seen.set(nodeId, seen);
-    await this.#sub.put(seenKey(nodeId), seen);
-    return this.#cosign(nodeId, cp, via);
-  }
-
-  /** Cosigns an accepted checkpoint: returned to a push, else handed to its log (retried on later polls). */
-  async #cosign(nodeId: string, cp: Checkpoint, via: Via): Promise<Outcome> {
-    if (this.#alarms.isQuarantined(nodeId)) return refused('the log is quarantined after a witness alarm');
-    const line = cosignCheckpoint(
-      formatCheckpoint(cp),
-      this.#name,
-      this.#c.identitySeed,
-      Math.floor(this.#now() / 1000),
-    );
-    if (typeof via !== 'object') {
-      if (this.#c.deliver) await this.#c.deliver(nodeId, cp.size, line);
-      else
-        await this.#c.host!.request(
-          nodeId,
-          LOG_PROTOCOL,
-          { op: 'cosign', size: cp.size, cosignature: line },
-          { timeoutMs: this.#init.requestTimeoutMs },
-        );
-    }
-    this.#delivered.set(nodeId, cp.size);
-    return { kind: 'cosigned', line };
-  }
-
   async compare(fromNode: string, views: Record<string, { size: number; root: string; note: string }>) {
     for (const [origin, view] of Object.entries(views ?? {})) {
       if (origin === fromNode || typeof view?.note !== 'string') continue;
-      const mine = origin === this.#c.nodeId ? this.#c.log.latestCheckpoint() : this.#seen.get(origin);
+      const mine = origin === this.#c.nodeId ? this.#c.log.latestCheckpoint() : this.#checks.seen(origin);
       if (!mine || mine.size !== view.size || mine.root === view.root) {
         // Only a copy that the origin really signed is worth checking; a relayed forgery proves nothing.
-        const v = this.#verifier(origin);
+        const v = this.#checks.verifier(origin);
         const key = `${view.size}:${view.root}`;
-        if (origin === this.#c.nodeId || !v || this.#relayed.get(origin)?.has(key) || !this.#signedBy(view.note, v))
-          continue;
-        const out = await this.#run(origin, () => this.#check(origin, view.note, 'relay')).catch((err) => {
+        if (origin === this.#c.nodeId || !v || this.#relayed.get(origin)?.has(key) || !signedBy(view.note, v)) continue;
+        const out = await this.#checks.relay(origin, view.note).catch((err) => {
           this.#log.warn({ peer: origin, err: (err as Error).message }, 'relayed checkpoint not checked');
           return refused('not checked');
         });
@@ -406,9 +195,9 @@ class WitnessImpl implements Witness {
       const v =
         origin === this.#c.nodeId
           ? noteVerifier(this.#c.log.origin, this.#c.peerKey(origin) ?? new Uint8Array(32))
-          : this.#verifier(origin);
-      if (v && this.#signedBy(view.note, v))
-        await this.#alarm({
+          : this.#checks.verifier(origin);
+      if (v && signedBy(view.note, v))
+        await this.#checks.alarm({
           kind: 'SPLIT_VIEW',
           nodeId: origin,
           detail: `${fromNode} saw a different tree of size ${view.size}`,
@@ -417,17 +206,8 @@ class WitnessImpl implements Witness {
     }
   }
 
-  #signedBy(note: string, v: NoteVerifier): boolean {
-    try {
-      openCheckpoint(note, v);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   views() {
-    return Object.fromEntries(this.#seen);
+    return this.#checks.views();
   }
 
   alarms() {
@@ -444,11 +224,9 @@ class WitnessImpl implements Witness {
 
   clearAlarms(nodeId: string, by: string) {
     // In the log's queue, so that no check of that log is half-way through.
-    return this.#run(nodeId, async () => {
+    return this.#checks.run(nodeId, async () => {
       const n = await this.#alarms.clear(nodeId, by, new Date(this.#now()).toISOString());
-      this.#seen.delete(nodeId);
-      this.#delivered.delete(nodeId);
-      this.#failures.delete(nodeId);
+      this.#checks.forget(nodeId);
       this.#relayed.delete(nodeId);
       this.#log.warn({ peer: nodeId, by, alarms: n }, 'witness alarms cleared by an operator');
       return n;
@@ -456,74 +234,13 @@ class WitnessImpl implements Witness {
   }
 
   async register() {
-    await this.#c.host!.register({
-      id: LOG_PROTOCOL,
-      roles: ['credit-centre', 'city-peer', 'easy-loan', 'bank', 'source'],
-      maxRequestBytes: 16 * 1024,
-      timeoutMs: 10_000,
-      maxConcurrentPerPeer: 4,
-      handle: async (raw, ctx) => {
-        const r = (raw ?? {}) as {
-          op?: string;
-          size1?: number;
-          size2?: number;
-          size?: number;
-          cosignature?: string;
-          old?: number;
-          proof?: unknown;
-          checkpoint?: unknown;
-        };
-        if (r.op === 'consistency') {
-          const { size1, size2 } = r;
-          if (
-            !Number.isSafeInteger(size1) ||
-            !Number.isSafeInteger(size2) ||
-            size1! < 0 ||
-            size1! > size2! ||
-            size2! > this.#c.log.size()
-          )
-            throw new PeerError('BAD_REQUEST', 'invalid sizes');
-          return { proof: await this.#c.log.consistencyProof(size1!, size2!) };
-        }
-        if (r.op === 'add-checkpoint') {
-          const proof = r.proof;
-          if (
-            !Number.isSafeInteger(r.old) ||
-            r.old! < 0 ||
-            typeof r.checkpoint !== 'string' ||
-            !Array.isArray(proof) ||
-            proof.length > MAX_PROOF_HASHES ||
-            !proof.every((p) => typeof p === 'string' && p.length <= 64)
-          )
-            throw new PeerError('BAD_REQUEST', 'invalid checkpoint push');
-          return this.addCheckpoint(ctx.peer.nodeId, {
-            old: r.old!,
-            proof: proof as string[],
-            checkpoint: r.checkpoint,
-          });
-        }
-        if (r.op === 'cosign') {
-          const key = this.#c.peerKey(ctx.peer.nodeId);
-          const size = r.size;
-          if (!key || typeof r.cosignature !== 'string' || !Number.isSafeInteger(size))
-            throw new PeerError('BAD_REQUEST', 'invalid cosignature');
-          const cp = await this.#c.log.checkpointAt(size!);
-          if (!cp) throw new PeerError('NOT_FOUND', 'no checkpoint of that size');
-          try {
-            verifyCosignature(
-              formatCheckpoint({ origin: this.#c.log.origin, size: cp.size, root: fromBase64(cp.root)! }),
-              r.cosignature,
-              noteVerifier(logOrigin(ctx.peer.nodeId), key, SIG_COSIGNATURE_V1),
-            );
-          } catch (err) {
-            throw new PeerError('BAD_REQUEST', (err as Error).message);
-          }
-          await this.#c.log.addCosignature(cp.size, ctx.peer.nodeId, r.cosignature);
-          return { stored: true };
-        }
-        throw new PeerError('BAD_REQUEST', 'unknown op');
-      },
-    });
+    await this.#c.host!.register(
+      logProtocol({
+        log: this.#c.log,
+        peerKey: this.#c.peerKey,
+        addCheckpoint: (nodeId, push) => this.addCheckpoint(nodeId, push),
+      }),
+    );
     if (this.#init.push && this.#c.host) {
       this.#publisher = createCheckpointPublisher(
         { host: this.#c.host, log: this.#c.log, nodeId: this.#c.nodeId, peerKey: this.#c.peerKey, logger: this.#log },
@@ -534,15 +251,14 @@ class WitnessImpl implements Witness {
   }
 
   async start() {
-    for await (const [k, v] of this.#sub.iterator({ gte: 'seen!', lt: 'seen"' }))
-      this.#seen.set((k as string).slice(5), v as Seen);
+    await this.#checks.load();
     await this.#alarms.load();
   }
 
   async stop() {
     await this.#publisher?.stop();
     this.#publisher = undefined;
-    await Promise.allSettled([...this.#queue.values()]);
+    await this.#checks.idle();
   }
 }
 
