@@ -14,7 +14,7 @@
  * number of inputs, and shuffles: the server sees equally many curve and twist points, each a
  * random element of its group under DDH, whatever the inputs. See docs/privacy/list-check.md.
  */
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createHash, hash, randomBytes, randomInt } from 'node:crypto';
 import { toHex, toUtf8 } from '../encoding.ts';
 import {
   clamp,
@@ -57,6 +57,22 @@ function checkInput(input: Uint8Array, what = 'input'): void {
   if (input.length > MAX_INPUT_LENGTH) throw new TypeError(`${what} must be at most ${MAX_INPUT_LENGTH} bytes`);
 }
 
+/** SHA-256 of `prefix ‖ len(input) ‖ input ‖ suffix`, assembled in one reusable buffer (one-shot hash). */
+let scratch = Buffer.allocUnsafe(1024);
+function framedHash(prefix: Uint8Array, input: Uint8Array, suffix: readonly Uint8Array[]): Buffer {
+  const size = prefix.length + 2 + input.length + suffix.reduce((n, s) => n + s.length, 0);
+  if (size > scratch.length) scratch = Buffer.allocUnsafe(size);
+  scratch.set(prefix, 0);
+  let at = scratch.writeUInt16BE(input.length, prefix.length);
+  scratch.set(input, at);
+  at += input.length;
+  for (const s of suffix) {
+    scratch.set(s, at);
+    at += s.length;
+  }
+  return hash('sha256', scratch.subarray(0, at), 'buffer');
+}
+
 /**
  * Hashes an input to a canonical X25519 u-coordinate of large order (on the curve or its twist).
  * Try-and-increment over a counter byte; the first try succeeds except with probability ~2^-250.
@@ -64,9 +80,8 @@ function checkInput(input: Uint8Array, what = 'input'): void {
  */
 export function hashToCurve(input: Uint8Array): Uint8Array {
   checkInput(input);
-  const len = u16(input.length);
   for (let counter = 0; counter < 256; counter++) {
-    const u = createHash('sha256').update(DST_H2G).update(len).update(input).update(Uint8Array.of(counter)).digest();
+    const u = framedHash(DST_H2G, input, [Uint8Array.of(counter)]);
     u[31] &= 0x7f;
     if (isCanonicalPoint(u)) return new Uint8Array(u.buffer, u.byteOffset, u.byteLength);
   }
@@ -75,14 +90,7 @@ export function hashToCurve(input: Uint8Array): Uint8Array {
 
 /** The finalised PRF value of `input` given its unblinded element W = [k]·H(input). */
 export function finalizeOutput(input: Uint8Array, element: Uint8Array): Uint8Array {
-  const h = createHash('sha256')
-    .update(DST_FIN)
-    .update(u16(input.length))
-    .update(input)
-    .update(ELEMENT_LENGTH)
-    .update(element)
-    .update(FINALIZE)
-    .digest();
+  const h = framedHash(DST_FIN, input, [ELEMENT_LENGTH, element, FINALIZE]);
   return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
 }
 
