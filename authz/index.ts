@@ -7,3 +7,4 @@ export * from './errors.ts';
 export * from './lifecycle.ts';
 export * from './principals.ts';
 export * from './purposes.ts';
+export * from './joint.ts';

@@ -71,6 +71,15 @@ type Frame =
 
 const pad = (n: number) => n.toString().padStart(10, '0');
 
+/**
+ * Whether bank `node` receives a consent: its grantee does; so does every other bank when the
+ * consent covers the cross-bank exposure query, to which the other banks contribute and whose
+ * consent each checks itself. No other bank ever sees a consent.
+ */
+export function seenByBank(record: ConsentRecord, node: string): boolean {
+  return record.body.grantee.node === node || record.body.scopes.includes('joint:exposure');
+}
+
 /** Creates consent propagation and subscribes to local changes. */
 export function createConsentSync(c: ConsentSyncComponents): ConsentSync {
   const log = c.logger.child({ component: 'consent-sync' });
@@ -82,10 +91,10 @@ export function createConsentSync(c: ConsentSyncComponents): ConsentSync {
   let stopped = true;
 
   /** Records a change for the members that need it, durably, then starts delivery. */
-  const enqueue = async (kind: 'c' | 'b', key: string, version: string, grantee?: string) => {
-    // A consent goes to the holders, gateways and homes, and to its own grantee bank; never to other banks.
+  const enqueue = async (kind: 'c' | 'b', key: string, version: string, record?: ConsentRecord) => {
+    // A consent goes to the holders, gateways and homes, and to the banks that may act on it (seenByBank).
     const peers = others()
-      .filter((m) => kind === 'b' || m.role !== 'bank' || m.nodeId === grantee)
+      .filter((m) => kind === 'b' || m.role !== 'bank' || (record !== undefined && seenByBank(record, m.nodeId)))
       .map((m) => m.nodeId);
     await outbox.batch(
       peers.map((p) => ({ type: 'put' as const, key: `o!${p}!${kind}!${key}!${version}`, value: true })),
@@ -155,7 +164,7 @@ export function createConsentSync(c: ConsentSyncComponents): ConsentSync {
 
   c.consents.onChange((record) => {
     if (record.body.home !== c.nodeId) return;
-    void enqueue('c', record.id, pad(record.seq), record.body.grantee.node).catch((err) =>
+    void enqueue('c', record.id, pad(record.seq), record).catch((err) =>
       log.error({ err: (err as Error).message }, 'consent change not queued for delivery'),
     );
   });
@@ -205,12 +214,8 @@ export function createConsentSync(c: ConsentSyncComponents): ConsentSync {
       }
       case 'get': {
         const record = typeof f.id === 'string' ? await c.consents.get(f.id) : undefined;
-        // A bank sees only consents granted to it; this node answers only for consents it keeps.
-        if (
-          !record ||
-          record.body.home !== c.nodeId ||
-          (peer.role === 'bank' && record.body.grantee.node !== peer.nodeId)
-        )
+        // A bank sees only the consents it may act on; this node answers only for consents it keeps.
+        if (!record || record.body.home !== c.nodeId || (peer.role === 'bank' && !seenByBank(record, peer.nodeId)))
           throw new PeerError('NOT_FOUND', 'no such consent kept here');
         return recordFrame(record.id);
       }

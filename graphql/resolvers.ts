@@ -58,6 +58,33 @@ export interface ResolverServices {
   audit: EnterpriseAudit;
   /** An operator clears the witness alarms about a member, lifting its quarantine (federated nodes). */
   clearFederationAlarms?: (nodeId: string, by: string) => Promise<number>;
+  /** Joint queries of a bank's officers (federated nodes). */
+  joint?: {
+    start(principal: Principal, input: JointQueryInput): Promise<JointJobView>;
+    job(principal: Principal, id: string): JointJobView;
+  };
+}
+
+/** What an officer asks for. */
+export interface JointQueryInput {
+  kind: 'exposure' | 'score';
+  usccs: string[];
+  purpose: string;
+  /** Wait for the result (default true); false returns the running job at once. */
+  wait: boolean;
+}
+
+/** A joint-query job as the domain reports it. */
+export interface JointJobView {
+  id: string;
+  kind: string;
+  status: string;
+  done: number;
+  total: number;
+  startedAt: string;
+  endedAt?: string;
+  error?: string;
+  result?: unknown;
 }
 
 /** The enterprise's audit across every node's log. */
@@ -292,6 +319,11 @@ export function createResolvers(s: ResolverServices) {
           unavailable: r.unavailable,
         };
       },
+      jointQueryJob: (_: unknown, a: { id: string }, ctx: Context) => {
+        const p = who(ctx, 'bank-officer');
+        if (!s.joint) throw new InvalidInputError('joint queries need a federation');
+        return s.joint.job(p, a.id);
+      },
       auditEntries: async (_: unknown, a: { filter?: Record<string, string | number | undefined> }, ctx: Context) => {
         who(ctx, 'auditor');
         const f = a.filter ?? {};
@@ -345,6 +377,21 @@ export function createResolvers(s: ResolverServices) {
         consentView(await s.consents.resume(who(ctx, 'enterprise'), a.id, a.reason ?? undefined)),
       revokeConsent: async (_: unknown, a: { id: string; reason?: string }, ctx: Context) =>
         consentView(await s.consents.revoke(who(ctx, 'enterprise'), a.id, a.reason ?? undefined)),
+      runJointQuery: async (
+        _: unknown,
+        a: { input: { kind: 'EXPOSURE' | 'SCORE'; usccs: string[]; purpose: string; wait?: boolean | null } },
+        ctx: Context,
+      ) => {
+        const p = who(ctx, 'bank-officer');
+        if (!s.joint) throw new InvalidInputError('joint queries need a federation');
+        if (a.input.usccs.length > 10_000) throw new InvalidInputError('at most 10,000 enterprises per query');
+        return s.joint.start(p, {
+          kind: a.input.kind === 'EXPOSURE' ? 'exposure' : 'score',
+          usccs: a.input.usccs,
+          purpose: a.input.purpose,
+          wait: a.input.wait ?? true,
+        });
+      },
       clearFederationAlarms: async (_: unknown, a: { node: string }, ctx: Context) => {
         const p = who(ctx, 'centre-staff');
         if (!s.clearFederationAlarms) throw new InvalidInputError('this node is not in a federation');

@@ -191,6 +191,55 @@ export const typeDefs = /* GraphQL */ `
   type ErasedOpenings { node: String! openings: Int! }
   type ErasureResult { erased: [ErasedOpenings!]! unavailable: [String!]! }
 
+  enum JointKind { EXPOSURE SCORE }
+
+  input JointQueryInput {
+    kind: JointKind!
+    "Up to 10,000 enterprises; each needs a consent covering joint:exposure or joint:score for this bank and purpose."
+    usccs: [String!]!
+    purpose: String!
+    "Wait for the result (default true); false returns the running job at once, to poll with jointQueryJob."
+    wait: Boolean
+  }
+
+  "One enterprise's answer: exposure at the other banks, or the multi-source score."
+  type JointRow {
+    uscc: String!
+    "OK, REFUSED (no consent here, malformed code) or FAILED (the batch could not be computed)."
+    status: String!
+    reason: String
+    outstandingYuan: Float
+    overdueYuan: Float
+    lenders: Int
+    score: Float
+    "Contributors whose part is missing for this enterprise (refused for lack of consent, or dropped out)."
+    without: [String!]
+  }
+
+  type JointProvenance { node: String! queryId: String! checkpoint: String }
+
+  type JointResult {
+    kind: String!
+    queryIds: [String!]!
+    rows: [JointRow!]!
+    contributors: [String!]!
+    dropped: [String!]!
+    provenance: [JointProvenance!]!
+    model: String
+  }
+
+  type JointJob {
+    id: ID!
+    kind: String!
+    status: String!
+    done: Int!
+    total: Int!
+    startedAt: String!
+    endedAt: String
+    error: String
+    result: JointResult
+  }
+
   type AuditResult { entries: [AccessEntry!]! scanned: Int! truncated: Boolean! }
 
   input AuditFilter {
@@ -236,6 +285,8 @@ export const typeDefs = /* GraphQL */ `
     myAccessEntries(first: Int): [AccessEntry!]!
     "An enterprise lists who used its data, or tried to, on every node of the federation (with proofs)."
     myAccessLog(first: Int): MyAccessLog!
+    "A bank officer polls a joint query started on this node."
+    jointQueryJob(id: ID!): JointJob!
     "An auditor lists entries by bank, purpose and time range."
     auditEntries(filter: AuditFilter): AuditResult!
     checkpoints(first: Int, beforeSize: Int): [Checkpoint!]!
@@ -252,6 +303,8 @@ export const typeDefs = /* GraphQL */ `
     resumeConsent(id: ID!, reason: String): Consent!
     revokeConsent(id: ID!, reason: String): Consent!
     registerEnterpriseKey(uscc: String!, publicKey: String!): KeyBinding!
+    "A bank officer runs a joint query (usable but not visible) over up to 10,000 enterprises."
+    runJointQuery(input: JointQueryInput!): JointJob!
     "An operator (centre staff) clears the witness alarms about a member, lifting its quarantine; returns how many."
     clearFederationAlarms(node: String!): Int!
     "An enterprise has its commitment openings erased on every node: its entries stay in every log, unlinkable to it."

@@ -20,7 +20,9 @@ import {
   type TokenService,
 } from '../authz/index.ts';
 import { idNumberTokenizer } from '../connectors/produce.ts';
+import { createHePool, type HePool } from '../crypto/he/index.ts';
 import { createFederatedAudit } from '../federation/audit.ts';
+import { createJointJobs } from '../federation/joint/jobs.ts';
 import { createGraphqlHandler } from '../graphql/server.ts';
 import { createProfileStore, type ProfileStore } from '../profiles/index.ts';
 import { openDatabase, type RootDb, storageGuard } from '../storage/index.ts';
@@ -127,6 +129,13 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       .catch((err) => logger.error({ err: (err as Error).message }, 'consent change not logged'));
   });
   const local = localSectionSource(profiles, config.nodeId);
+  // The HE worker pool (node-seal in worker threads) is started on the first joint query only.
+  let hePool: HePool | undefined;
+  const he = async () => {
+    hePool ??= createHePool();
+    return hePool;
+  };
+  const jobs = createJointJobs();
   let access: AccessService | undefined;
   const federation = config.federation
     ? wireFederation({
@@ -138,6 +147,8 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
         consents,
         access: () => access!,
         local,
+        profiles,
+        he,
       })
     : undefined;
   access = createAccessService({
@@ -157,6 +168,22 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       logger,
       audit: federation?.audit ?? createFederatedAudit({ log: accessLog, nodeId: config.nodeId }),
       clearFederationAlarms: federation ? (id, by) => federation.clearAlarms(id, by) : undefined,
+      joint: federation
+        ? {
+            start: (principal, input) =>
+              jobs.start(
+                principal,
+                input.kind,
+                input.usccs.length,
+                (progress) =>
+                  federation.joint.run(principal, input.kind, input.usccs, input.purpose, {
+                    onProgress: progress,
+                  }),
+                input.wait,
+              ),
+            job: (principal, id) => jobs.get(principal, id),
+          }
+        : undefined,
       federation: federation
         ? () => {
             const peers = new Map(federation.health.peers().map((p) => [p.nodeId, p]));
@@ -270,6 +297,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     },
     async stop() {
       await federation?.stop();
+      await hePool?.close();
       if (server) {
         const s = server;
         server = undefined;

@@ -5,14 +5,18 @@
 import type { AccessLog } from '../accesslog/log.ts';
 import { defaultWitnessQuorum } from '../accesslog/verify.ts';
 import type { AccessService, ConsentRouting, ConsentService, SectionSource } from '../authz/index.ts';
+import type { HePool } from '../crypto/he/index.ts';
 import { ed25519Signer, fromBase64 } from '../crypto/index.ts';
 import { createFederatedAudit, type FederatedAudit } from '../federation/audit.ts';
 import { type ConsentSync, createConsentSync } from '../federation/consent-sync.ts';
 import { createHealthService, type HealthService } from '../federation/health.ts';
 import { createFederationHost, type FederationHost } from '../federation/host.ts';
+import { createJointQueries, type JointQueries } from '../federation/joint/protocol.ts';
 import { createRosterService, type RosterService } from '../federation/roster-service.ts';
 import { createSectionFetching } from '../federation/sections.ts';
 import { createWitness, type Witness } from '../federation/witness.ts';
+import { SCORE_MODEL_V1, SECTIONS } from '../model/index.ts';
+import type { ProfileStore } from '../profiles/index.ts';
 import type { RootDb } from '../storage/index.ts';
 import type { NodeConfig } from './config.ts';
 import type { NodeKeys } from './keystore.ts';
@@ -29,6 +33,8 @@ export interface NodeFederation {
   consentRouting: ConsentRouting;
   /** An enterprise's entries and erasure across the federation. */
   audit: FederatedAudit;
+  /** Joint queries (exposure, score): this node's requesting, coordinating and contributing roles. */
+  joint: JointQueries;
   /** Reads sections from whichever nodes hold them. */
   source: SectionSource;
   /** Roster and witness alarms. */
@@ -52,6 +58,9 @@ export interface FederationWiringComponents {
   /** The access service; resolved lazily because it reads through this federation's source. */
   access: () => AccessService;
   local: SectionSource;
+  profiles: ProfileStore;
+  /** The node's HE worker pool, created on first use. */
+  he: () => Promise<HePool>;
 }
 
 /** Creates the federation side of a node. */
@@ -97,6 +106,20 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     if (report.views && typeof report.views === 'object') void witness.compare(nodeId, report.views);
   });
   const audit = createFederatedAudit({ host, log: c.accessLog, nodeId: config.nodeId });
+  const joint = createJointQueries({
+    host,
+    consents: c.consents,
+    log: c.accessLog,
+    profiles: c.profiles,
+    he: c.he,
+    nodeId: config.nodeId,
+    role: config.role,
+    signer: ed25519Signer(keys.identity.seed),
+    serves: () => config.serves ?? SECTIONS,
+    quarantined: () => witness.quarantined(),
+    model: SCORE_MODEL_V1,
+    logger,
+  });
   const consentSync = createConsentSync({ host, consents: c.consents, db, nodeId: config.nodeId, logger });
   const sections = createSectionFetching({
     host,
@@ -119,6 +142,7 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     consentSync,
     consentRouting: consentSync.routing,
     audit,
+    joint,
     source: sections.source,
     alarms: () => [...roster.alarms().map((detail) => ({ kind: 'ROSTER_CONFLICT', detail })), ...witness.alarms()],
     quarantined: () => witness.quarantined(),
@@ -130,6 +154,7 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
       await sections.register();
       await consentSync.register();
       await audit.register();
+      await joint.register();
       await witness.register();
       await consentSync.start();
       await health.start();
