@@ -1,5 +1,5 @@
 /** In-process federations of real nodes (real libp2p on loopback, real Level) for protocol tests. */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIngester, openSource } from '../connectors/index.ts';
@@ -89,7 +89,15 @@ export async function startTestFederation(
     dataDir = join(base, 'data');
     await generate({ enterprises: options.enterprises, seed: 'test-federation', out: dataDir });
     for (const [id, n] of Object.entries(nodes)) {
-      const files = dataFor(id).map((f) => join(dataDir!, f));
+      const files = [];
+      for (const f of dataFor(id).map((x) => join(dataDir!, x)))
+        if (
+          await stat(f).then(
+            () => true,
+            () => false,
+          )
+        )
+          files.push(f);
       if (files.length === 0) continue;
       await createIngester({
         db: n.db,

@@ -128,7 +128,7 @@ export function createCoordinator(c: CoordinatorComponents) {
         for (const m of members) refused[m.node] = m.answer.refused ?? [];
         const set = members.map((m) => m.node);
         if (q.kind === 'exposure' && set.length < MIN_EXPOSURE_CONTRIBUTORS)
-          return result(q.id, 'INSUFFICIENT_CONTRIBUTORS', {}, set, refused, dropped, [], attempt);
+          return result(q.id, 'INSUFFICIENT_CONTRIBUTORS', {}, [], refused, dropped, [], attempt);
         const maskKeys = members.flatMap((m) => (m.answer.maskKey ? [m.answer.maskKey] : []));
         // Step 2: contribute with the fixed set's mask keys.
         const contributed = await Promise.allSettled(
