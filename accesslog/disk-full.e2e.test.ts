@@ -21,6 +21,7 @@ import { parseConfig } from '../node/config.ts';
 import { createCreditNode } from '../node/credit-node.ts';
 import { silentLogger } from '../node/logger.ts';
 import { openDatabase } from '../storage/index.ts';
+import { until } from '../testkit/wait.ts';
 import { createAccessLog } from './log.ts';
 import { type AccessEvent, AccessLogUnavailableError } from './port.ts';
 
@@ -44,16 +45,6 @@ async function fill(path: string, leave: number) {
   const fs = await statfs(mountPoint);
   const free = Number(fs.bavail) * Number(fs.bsize);
   await writeFile(path, Buffer.alloc(Math.max(0, free - leave)));
-}
-
-async function until<T>(what: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await what();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out waiting for the node to report');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const event = (n: number): AccessEvent => ({
@@ -165,10 +156,14 @@ describe.skipIf(!mounted)(`a full disk${skipReason}`, () => {
 
     // Space is freed; the node reopens and checks its database on its own.
     await rm(filler);
-    const recovered = await until(async () => {
-      const h = await health();
-      return h.code === 200 ? h : undefined;
-    });
+    const recovered = await until(
+      'the node healthy again after space was freed',
+      async () => {
+        const h = await health();
+        return h.code === 200 ? h : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 20 },
+    );
     expect(recovered.body.status).toBe('ok');
     for (let i = 0; i < 50; i++) {
       const e = event(n++);

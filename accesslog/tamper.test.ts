@@ -13,6 +13,7 @@ import { parseConfig } from '../node/config.ts';
 import { createCreditNode } from '../node/credit-node.ts';
 import { silentLogger } from '../node/logger.ts';
 import { openDatabase, type RootDb } from '../storage/index.ts';
+import { until } from '../testkit/wait.ts';
 import { type AccessLog, AccessLogCorruptError, type AccessLogInit, createAccessLog } from './log.ts';
 import type { AccessEvent } from './port.ts';
 
@@ -88,14 +89,6 @@ async function editEntry(dir: string, index: number, options: { leaf?: boolean; 
   await db.close();
 }
 
-async function until(what: () => boolean, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the log to report');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('hand-edited access log', () => {
   it('refuses to serve an edited entry and raises an alarm at start; untouched entries still serve', async () => {
     const dir = await writtenLog(20);
@@ -129,7 +122,7 @@ describe('hand-edited access log', () => {
     await editEntry(dir, 2101, { leaf: true });
     // The start-up check covers only the newest 100 entries: the scrub has to find these.
     const log = await startLog(dir, { startupCheck: 100, scrubRate: 1e9 });
-    await until(() => log.scrubStatus().passes >= 1);
+    await until('a full scrub pass', () => log.scrubStatus().passes >= 1, { timeoutMs: 30_000, intervalMs: 10 });
     expect(log.scrubStatus()).toMatchObject({ target: 3000, position: 3000, problems: 2 });
     expect(log.alarms()).toEqual(
       expect.arrayContaining([

@@ -18,6 +18,7 @@ import { composeUscc, type Section } from '../model/index.ts';
 import type { CreditNode } from '../node/credit-node.ts';
 import { type DemoEnterprise, demoEnterprise } from '../scenarios/demo/client.ts';
 import { DEMO_NODES } from '../scenarios/federation/topology.ts';
+import { until } from '../testkit/wait.ts';
 import { CONSENT_PROTOCOL } from './consent-sync.ts';
 import { PeerError } from './host.ts';
 import { type SectionRequest, signSectionRequest } from './section-request.ts';
@@ -39,14 +40,8 @@ const officerB: Principal = { sub: 'officer-b1', role: 'bank-officer', bank: 'ba
 const RECEIVERS = ['xm-centre', 'xm-data', 'zz-centre', 'easy-loan', 'bank-a'];
 let corr = 0;
 
-async function waitFor(what: string, fn: () => Promise<boolean>, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** How long, and how often, a propagation is waited for. */
+const WAIT = { timeoutMs: 20_000, intervalMs: 50 };
 
 const error = async (p: Promise<unknown>) =>
   p.then(
@@ -84,14 +79,18 @@ async function grant(scopes: Section[], over: Partial<Parameters<typeof draftCon
 
 /** Waits until every receiver holds the home's current copy of a consent. */
 async function converged(id: string) {
-  await waitFor(`consent ${id} everywhere`, async () => {
-    const home = await n['xm-centre'].consents.get(id);
-    for (const node of RECEIVERS) {
-      const r = await n[node].consents.get(id);
-      if (!r || r.seq !== home?.seq || JSON.stringify(r.history) !== JSON.stringify(home.history)) return false;
-    }
-    return true;
-  });
+  await until(
+    `consent ${id} everywhere`,
+    async () => {
+      const home = await n['xm-centre'].consents.get(id);
+      for (const node of RECEIVERS) {
+        const r = await n[node].consents.get(id);
+        if (!r || r.seq !== home?.seq || JSON.stringify(r.history) !== JSON.stringify(home.history)) return false;
+      }
+      return true;
+    },
+    WAIT,
+  );
   return (await n['xm-centre'].consents.get(id)) as ConsentRecord;
 }
 
@@ -133,10 +132,14 @@ afterAll(() => fed?.stop());
 
 describe('consent integrity across the federation', () => {
   it('key bindings reach every node on their own, and only the home city binds an enterprise', async () => {
-    await waitFor('the binding everywhere', async () => {
-      for (const node of Object.keys(n)) if (!(await n[node].consents.bindingFor(ent.uscc))) return false;
-      return true;
-    });
+    await until(
+      'the binding everywhere',
+      async () => {
+        for (const node of Object.keys(n)) if (!(await n[node].consents.bindingFor(ent.uscc))) return false;
+        return true;
+      },
+      WAIT,
+    );
     const other = await demoEnterprise(dirname(fed.dataDir!), 'xm-centre', 1);
     const e = await error(n['zz-centre'].consents.registerKey(staff, other.uscc, other.publicKey));
     expect(e?.name).toBe('ForbiddenError');
@@ -149,7 +152,11 @@ describe('consent integrity across the federation', () => {
     });
     expect(requested.body.home).toBe('xm-centre');
     expect((await n['xm-centre'].consents.get(requested.id))?.status).toBe('REQUESTED');
-    await waitFor('the request at bank-a', async () => (await n['bank-a'].consents.get(requested.id)) !== undefined);
+    await until(
+      'the request at bank-a',
+      async () => (await n['bank-a'].consents.get(requested.id)) !== undefined,
+      WAIT,
+    );
     expect((await error(n['bank-a'].consents.approve(entP, requested.id, 'x')))?.name).toBe('WrongNodeError');
     const sig = signConsent(requested.body, ent.seed).signature;
     const approved = await n['xm-centre'].consents.approve(entP, requested.id, sig);

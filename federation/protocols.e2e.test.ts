@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { draftConsent, signConsent } from '../authz/index.ts';
 import { ed25519KeyPair, toBase64 } from '../crypto/index.ts';
+import { until } from '../testkit/wait.ts';
 import { CONSENT_PROTOCOL } from './consent-sync.ts';
 import { type FederationHost, PeerError } from './host.ts';
 import { SECTIONS_PROTOCOL } from './sections.ts';
@@ -71,9 +72,11 @@ describe('protocol handlers refuse bad input and change nothing', () => {
     expect(await refused(bank.request('centre', CONSENT_PROTOCOL, { op: 'get', id: 'x' }))).toBe('NOT_FOUND');
     expect((await centre.get(granted.id))?.status).toBe('REVOKED');
     // The revocation reached the grantee bank; the other bank never heard of the consent.
-    const end = Date.now() + 10_000;
-    while ((await fed.nodes['bank-a'].consents.get(granted.id))?.status !== 'REVOKED' && Date.now() < end)
-      await new Promise((r) => setTimeout(r, 100));
+    await until(
+      'the revocation at bank-a',
+      async () => (await fed.nodes['bank-a'].consents.get(granted.id))?.status === 'REVOKED',
+      { timeoutMs: 10_000 },
+    );
     expect((await fed.nodes['bank-a'].consents.get(granted.id))?.status).toBe('REVOKED');
     expect(await fed.nodes['bank-b'].consents.get(granted.id)).toBeUndefined();
     // The grantee may fetch its consent from the home; the other bank may not.

@@ -1,16 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ed25519KeyPair, ed25519Signer } from '../crypto/index.ts';
+import { until } from '../testkit/wait.ts';
 import { type SignedRoster, signRoster } from './roster.ts';
 import { startTestFederation, type TestFederation } from './test-federation.ts';
-
-const waitFor = async (cond: () => boolean, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 describe('roster in force across live nodes', () => {
   let nodes: TestFederation['nodes'];
@@ -55,7 +48,9 @@ describe('roster in force across live nodes', () => {
     });
     // Only the centre's file changes; the bank learns v2 from the centre.
     await writeFile(nodes.centre.config.federation!.roster, JSON.stringify(v2));
-    await waitFor(() => nodes.bank.federation!.roster.current()?.roster.version === 2);
+    await until('roster version 2 at the bank', () => nodes.bank.federation!.roster.current()?.roster.version === 2, {
+      timeoutMs: 10_000,
+    });
     expect(nodes.centre.federation!.roster.current()?.roster.version).toBe(2);
     // The removed peer still believes in v1, but nobody admits it any more.
     await expect(nodes.peer.federation!.host.request('centre', '/credit/health/1.0.0', {})).rejects.toThrow(

@@ -16,6 +16,7 @@ import { parseConfig } from '../node/config.ts';
 import { type CreditNode, createCreditNode } from '../node/credit-node.ts';
 import { silentLogger } from '../node/logger.ts';
 import { openDatabase } from '../storage/index.ts';
+import { until } from '../testkit/wait.ts';
 import { startTestFederation, type TestFederation } from './test-federation.ts';
 import { createWitness } from './witness.ts';
 
@@ -33,16 +34,8 @@ const event = (i: number, tag: string): AccessEvent => ({
   correlationId: `${tag}-${i}`,
 });
 
-/** Polls a reported state until it holds, or fails naming it after `ms`. */
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** How long a reported state is waited for, unless a test says otherwise. */
+const WAIT = { timeoutMs: 30_000 };
 
 const node = (id: string) => fed.nodes[id];
 const witness = (id: string) => node(id).federation!.witness;
@@ -82,7 +75,7 @@ describe('witnessing policy', () => {
     const log = node('bank-a').accessLog;
     expect(log.witnessQuorum()).toBe(2);
     await log.append(event(0, 'warm-up'));
-    const start = await until('first contact with every witness', () => allSeeLatest('bank-a'));
+    const start = await until('first contact with every witness', () => allSeeLatest('bank-a'), WAIT);
     // Steady load until five checkpoints have been signed over it (about one a second while entries
     // arrive); each new checkpoint is timed from when it shows up until cosigned.
     const seenAt = new Map<number, number>();
@@ -104,14 +97,22 @@ describe('witnessing policy', () => {
       await watch();
       await new Promise((r) => setTimeout(r, 20));
     }
-    const last = await until('a checkpoint covering the load', () => {
-      const c = log.latestCheckpoint()!;
-      return c.size === log.size() && c.size;
-    });
-    await until('the last checkpoint cosigned by all peers', async () => {
-      await watch();
-      return allAt.has(last);
-    });
+    const last = await until(
+      'a checkpoint covering the load',
+      () => {
+        const c = log.latestCheckpoint()!;
+        return c.size === log.size() && c.size;
+      },
+      WAIT,
+    );
+    await until(
+      'the last checkpoint cosigned by all peers',
+      async () => {
+        await watch();
+        return allAt.has(last);
+      },
+      WAIT,
+    );
     const stored = (await log.checkpoints({ limit: 1000 })).filter((c) => c.size > start);
     const stats = {
       checkpoints: stored.length,
@@ -156,7 +157,7 @@ describe('forks, quarantine and clearing', () => {
 
   it('a forked branch (same key, other entries) gets no majority: honest witnesses raise SPLIT_VIEW and refuse it', async () => {
     const real = node('bank-a');
-    const size = await until('every witness at bank-a latest checkpoint', () => allSeeLatest('bank-a'));
+    const size = await until('every witness at bank-a latest checkpoint', () => allSeeLatest('bank-a'), WAIT);
     // The operator grows another history of the same size with the node's own key.
     const fork = createAccessLog(
       {
@@ -216,13 +217,19 @@ describe('forks, quarantine and clearing', () => {
   it('a quarantined log is cosigned by no quarantining witness: its new entries get no witnessed bundle', async () => {
     const log = node('bank-a').accessLog;
     const { index } = await log.append(event(2, 'after-fork'));
-    const next = await until('a checkpoint covering the new entry', () => {
-      const c = log.latestCheckpoint()!;
-      return c.size > index && c.size;
-    });
+    const next = await until(
+      'a checkpoint covering the new entry',
+      () => {
+        const c = log.latestCheckpoint()!;
+        return c.size > index && c.size;
+      },
+      WAIT,
+    );
     // The centre still witnesses bank-a; bank-b and bank-c refuse.
-    await until('the centre cosigning the new checkpoint', async () =>
-      (await log.checkpoints({ limit: 3 })).find((c) => c.size === next && c.witnesses.includes('centre')),
+    await until(
+      'the centre cosigning the new checkpoint',
+      async () => (await log.checkpoints({ limit: 3 })).find((c) => c.size === next && c.witnesses.includes('centre')),
+      WAIT,
     );
     const b = await log.bundle(index, { waitMs: 1500 });
     expect(b.cosigned).toBe(false);
@@ -289,6 +296,7 @@ describe('rollback and unresponsive logs', () => {
     const small = await until(
       'peers at bank-c checkpoint',
       () => log().latestCheckpoint()?.size === log().size() && allSeeLatest('bank-c'),
+      WAIT,
     );
     const smallNote = log().latestCheckpoint()!.note;
     await restart('bank-c', (d) => cp(join(d, 'db'), join(d, 'db-backup'), { recursive: true }));
@@ -296,6 +304,7 @@ describe('rollback and unresponsive logs', () => {
     const big = await until(
       'peers at the grown checkpoint',
       () => log().latestCheckpoint()!.size === log().size() && allSeeLatest('bank-c'),
+      WAIT,
     );
     expect(big).toBeGreaterThan(small);
     const bigNote = log().latestCheckpoint()!.note;
@@ -305,10 +314,13 @@ describe('rollback and unresponsive logs', () => {
     });
     expect(log().size()).toBe(small);
     for (const w of others('bank-c')) {
-      const alarm = await until(`ROLLBACK at ${w}`, () =>
-        witness(w)
-          .alarms()
-          .find((a) => a.kind === 'ROLLBACK' && a.nodeId === 'bank-c'),
+      const alarm = await until(
+        `ROLLBACK at ${w}`,
+        () =>
+          witness(w)
+            .alarms()
+            .find((a) => a.kind === 'ROLLBACK' && a.nodeId === 'bank-c'),
+        WAIT,
       );
       expect(alarm.evidence).toEqual([bigNote, smallNote]);
       expect(alarm.detail).toMatch(new RegExp(`size ${small} after signing one of size ${big}`));
@@ -325,6 +337,7 @@ describe('rollback and unresponsive logs', () => {
     await until(
       'peers at centre checkpoint',
       () => log.latestCheckpoint()?.size === log.size() && allSeeLatest('centre'),
+      WAIT,
     );
     log.consistencyProof = async () => {
       throw new Error('the proof store is unreadable');
@@ -337,7 +350,7 @@ describe('rollback and unresponsive logs', () => {
           witness('bank-b')
             .alarms()
             .find((a) => a.kind === 'UNRESPONSIVE_LOG' && a.nodeId === 'centre'),
-        60_000,
+        { timeoutMs: 60_000 },
       );
       expect(alarm.detail).toMatch(/answers health but failed or refused \d+ consistency requests in a row/);
       expect(witness('bank-b').quarantined()).not.toContain('centre');

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../accesslog/verify.ts';
 import { type ConsentBody, signConsent, verifyReport } from '../authz/index.ts';
 import { ed25519KeyPair, toBase64Url } from '../crypto/index.ts';
+import { until } from '../testkit/wait.ts';
 import { type ApiFixture, startApiNode } from './test-fixture.ts';
 
 const CLI = new URL('../node/cli/main.ts', import.meta.url).pathname;
@@ -139,12 +140,14 @@ describe('authorised profile API over HTTP', () => {
     );
     expect(g.body.data?.grantConsent).toMatchObject({ status: 'ACTIVE' });
     // Poll (with a deadline) until the expiry time has passed and the read is refused for it.
-    let r = await f.gql(PROFILE, { uscc: E, purpose: 'loan-application' }, t.bankA);
-    const deadline = Date.now() + 30_000;
-    while (r.body.errors?.[0]?.extensions?.reason !== 'EXPIRED' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      r = await f.gql(PROFILE, { uscc: E, purpose: 'loan-application' }, t.bankA);
-    }
+    const r = await until(
+      'the read refused for the expired consent',
+      async () => {
+        const read = await f.gql(PROFILE, { uscc: E, purpose: 'loan-application' }, t.bankA);
+        return read.body.errors?.[0]?.extensions?.reason === 'EXPIRED' && read;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     expect(Date.now()).toBeGreaterThanOrEqual(now + 4000);
     expect(r.body.errors?.[0].extensions).toMatchObject({ code: 'CONSENT_REQUIRED', reason: 'EXPIRED' });
   });

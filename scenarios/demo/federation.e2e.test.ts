@@ -11,6 +11,7 @@ import { SECTIONS_PROTOCOL } from '../../federation/sections.ts';
 import { loadOrCreateKeys } from '../../node/keystore.ts';
 import { silentLogger } from '../../node/logger.ts';
 import { openDatabase } from '../../storage/index.ts';
+import { until } from '../../testkit/wait.ts';
 import {
   type FederationState,
   prepareFederation,
@@ -31,14 +32,8 @@ const alive = (pid: number) => {
     return false;
   }
 };
-async function waitFor(fn: () => Promise<boolean>, ms = 30_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return true;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  return false;
-}
+/** Polls a state the federation reports (every 300 ms), for 30 s unless a wait says otherwise. */
+const wait = (timeoutMs = 30_000) => ({ timeoutMs, intervalMs: 300 });
 
 describe('the federation across real processes on loopback', () => {
   let dir = '';
@@ -91,11 +86,14 @@ describe('the federation across real processes on loopback', () => {
     );
 
     await authorise(zz, zzEnterprise, 'bank-c', ['registration', 'evaluation']);
-    const got = await waitFor(async () => {
-      const r = await clients.get('bank-c')!.gql(q, { u: uscc }, officer);
-      return !r.errors && (r.data?.enterprise as { registration: { uscc: string } })?.registration?.uscc === uscc;
-    });
-    expect(got).toBe(true);
+    await until(
+      'the zz-centre registration section at bank-c',
+      async () => {
+        const r = await clients.get('bank-c')!.gql(q, { u: uscc }, officer);
+        return !r.errors && (r.data?.enterprise as { registration: { uscc: string } })?.registration?.uscc === uscc;
+      },
+      wait(),
+    );
     const r = await clients.get('bank-c')!.gql(q, { u: uscc }, officer);
     const e = r.data?.enterprise as { servedBy: Array<{ section: string; node: string }> };
     expect(e.servedBy).toEqual([
@@ -106,15 +104,18 @@ describe('the federation across real processes on loopback', () => {
 
   it("co-signs every node's checkpoints by at least two peers", async () => {
     const clients = await federationClients(dir);
-    const ok = await waitFor(async () => {
-      for (const c of clients.values()) {
-        const r = await c.gql(`{ accessLog { cosigned { size witnesses } } }`, {}, auditor);
-        const w = (r.data?.accessLog as { cosigned?: { witnesses: string[] } | null })?.cosigned?.witnesses ?? [];
-        if (w.length < 2) return false;
-      }
-      return true;
-    }, 45_000);
-    expect(ok).toBe(true);
+    await until(
+      'a checkpoint of every node cosigned by two peers',
+      async () => {
+        for (const c of clients.values()) {
+          const r = await c.gql(`{ accessLog { cosigned { size witnesses } } }`, {}, auditor);
+          const w = (r.data?.accessLog as { cosigned?: { witnesses: string[] } | null })?.cosigned?.witnesses ?? [];
+          if (w.length < 2) return false;
+        }
+        return true;
+      },
+      wait(45_000),
+    );
     const fed = await clients
       .get('xm-centre')!
       .gql(`{ federation { rosterVersion members { nodeId up } alarms { kind } } }`, {}, auditor);
@@ -156,11 +157,15 @@ describe('the federation across real processes on loopback', () => {
     await authorise(clients.get('xm-centre')!, enterprise, 'bank-a', ['registration', 'tax']);
     const officer = { sub: 'officer-a2', role: 'bank-officer' as const, bank: 'bank-a' };
     const q = `query($u: String!) { enterprise(uscc: $u, purpose: "loan-application") { registration { uscc } tax { id } unavailable } }`;
-    expect(await waitFor(async () => !(await clients.get('bank-a')!.gql(q, { u: uscc }, officer)).errors)).toBe(true);
+    await until(
+      'a full read at bank-a',
+      async () => !(await clients.get('bank-a')!.gql(q, { u: uscc }, officer)).errors,
+      wait(),
+    );
 
     const xmData = state.nodes.find((n) => n.nodeId === 'xm-data')!;
     process.kill(xmData.pid, 'SIGKILL');
-    expect(await waitFor(async () => !alive(xmData.pid), 5000)).toBe(true);
+    await until('xm-data killed', () => !alive(xmData.pid), wait(5000));
     const partial = await clients.get('bank-a')!.gql(q, { u: uscc }, officer);
     const e = partial.data?.enterprise as { registration: { uscc: string }; tax: unknown; unavailable: string[] };
     expect(e.registration.uscc).toBe(uscc);
@@ -169,11 +174,14 @@ describe('the federation across real processes on loopback', () => {
     expect(partial.errors?.[0]?.extensions?.code).toBe('PEER_UNAVAILABLE');
 
     await restartNode(dir, 'xm-data');
-    const back = await waitFor(async () => {
-      const r = await clients.get('bank-a')!.gql(q, { u: uscc }, officer);
-      return !r.errors && (r.data?.enterprise as { tax: unknown[] | null })?.tax !== null;
-    }, 45_000);
-    expect(back).toBe(true);
+    await until(
+      'the tax section at bank-a again',
+      async () => {
+        const r = await clients.get('bank-a')!.gql(q, { u: uscc }, officer);
+        return !r.errors && (r.data?.enterprise as { tax: unknown[] | null })?.tax !== null;
+      },
+      wait(45_000),
+    );
   }, 120_000);
 
   it('detects a node that shows two different histories of the same size (a forked log)', async () => {
@@ -182,7 +190,7 @@ describe('the federation across real processes on loopback', () => {
     const bankC = current.nodes.find((n) => n.nodeId === 'bank-c')!;
     const home = join(dir, 'nodes', 'bank-c');
     process.kill(bankC.pid, 'SIGTERM');
-    expect(await waitFor(async () => !alive(bankC.pid), 15_000)).toBe(true);
+    await until('bank-c stopped', () => !alive(bankC.pid), wait(15_000));
     // The operator copies the database and grows the two copies differently, with the node's own key.
     await cp(join(home, 'db'), join(home, 'db-fork'), { recursive: true });
     const keys = await loadOrCreateKeys(join(home, 'node-keys.json'));
@@ -222,23 +230,26 @@ describe('the federation across real processes on loopback', () => {
       );
     };
     await restartNode(dir, 'bank-c');
-    expect(await waitFor(() => seenAt(size))).toBe(true);
+    await until(`bank-c checkpoint of size ${size} at xm-centre`, () => seenAt(size), wait());
     // The node now shows the other history to the same peers.
     const again = (JSON.parse(await readFile(join(dir, 'federation.json'), 'utf8')) as FederationState).nodes.find(
       (n) => n.nodeId === 'bank-c',
     )!;
     process.kill(again.pid, 'SIGTERM');
-    expect(await waitFor(async () => !alive(again.pid), 15_000)).toBe(true);
+    await until('bank-c stopped again', () => !alive(again.pid), wait(15_000));
     await rename(join(home, 'db'), join(home, 'db-a'));
     await rename(join(home, 'db-fork'), join(home, 'db'));
     await restartNode(dir, 'bank-c');
-    const alarmed = await waitFor(async () => {
-      const r = await clients.get('xm-centre')!.gql(`{ federation { alarms { kind origin } } }`, {}, auditor);
-      return ((r.data?.federation as { alarms: Array<{ kind: string; origin?: string }> })?.alarms ?? []).some(
-        (a) => a.kind === 'SPLIT_VIEW' && a.origin === 'credit-data-space/bank-c',
-      );
-    }, 45_000);
-    expect(alarmed).toBe(true);
+    await until(
+      'SPLIT_VIEW about bank-c at xm-centre',
+      async () => {
+        const r = await clients.get('xm-centre')!.gql(`{ federation { alarms { kind origin } } }`, {}, auditor);
+        return ((r.data?.federation as { alarms: Array<{ kind: string; origin?: string }> })?.alarms ?? []).some(
+          (a) => a.kind === 'SPLIT_VIEW' && a.origin === 'credit-data-space/bank-c',
+        );
+      },
+      wait(45_000),
+    );
     const metrics = await (await fetch(`${current.nodes[0].url}/metrics`)).text();
     expect(metrics).toMatch(/credit_federation_alarms\{kind="SPLIT_VIEW"\} [1-9]/);
   }, 120_000);
