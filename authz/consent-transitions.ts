@@ -137,7 +137,8 @@ export class ConsentTransitions {
     patch: Partial<ConsentRecord> = {},
   ) {
     if (this.#store.withExpiry(r).status === 'EXPIRED' && r.status !== 'EXPIRED' && r.status !== 'REQUESTED') {
-      await this.markExpired(r);
+      // Already under this consent's lock: record the expiry directly (taking the lock again would wait for itself).
+      await this.#expire(r);
       throw new ConsentStateError(`the consent has expired and cannot become ${to}`);
     }
     if (!ALLOWED_TRANSITIONS[r.status].includes(to))
@@ -221,15 +222,19 @@ export class ConsentTransitions {
   /** Records the expiry of a consent past its end; only its home does (the others derive it from the time). */
   async markExpired(record: ConsentRecord) {
     if (record.body.home !== this.#c.nodeId) return;
-    await this.#store.locked(record.id, async () => {
-      const r = await this.#store.get(record.id);
-      if (!r || (r.status !== 'ACTIVE' && r.status !== 'PAUSED')) return;
-      const t: Transition = {
-        to: 'EXPIRED',
-        at: new Date(this.#store.now()).toISOString(),
-        by: { sub: 'system', role: 'system', node: this.#c.nodeId },
-      };
-      await this.#store.save({ ...r, status: 'EXPIRED', history: [...r.history, t], seq: r.seq + 1 }, t);
-    });
+    await this.#store.locked(record.id, () => this.#expire(record));
+  }
+
+  /** Records the expiry; the caller holds the consent's lock. */
+  async #expire(record: ConsentRecord) {
+    if (record.body.home !== this.#c.nodeId) return;
+    const r = await this.#store.get(record.id);
+    if (!r || (r.status !== 'ACTIVE' && r.status !== 'PAUSED')) return;
+    const t: Transition = {
+      to: 'EXPIRED',
+      at: new Date(this.#store.now()).toISOString(),
+      by: { sub: 'system', role: 'system', node: this.#c.nodeId },
+    };
+    await this.#store.save({ ...r, status: 'EXPIRED', history: [...r.history, t], seq: r.seq + 1 }, t);
   }
 }
