@@ -5,8 +5,11 @@
  * consent themselves, a contributor that dies mid-round gives a clear result, and the score equals
  * the published model computed in plaintext.
  */
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { draftConsent, type Principal, signConsent } from '../authz/index.ts';
 import { checkExposureTotals, createHePool, HE_PARAMETER_ID, type HePool, PLAIN_MODULUS } from '../crypto/he/index.ts';
@@ -30,6 +33,7 @@ import { JOINT_PROTOCOL } from './joint/protocol.ts';
 import { type JointQuery, publicKeyHash, signJointQuery } from './joint/query.ts';
 import { startTestFederation, type TestFederation } from './test-federation.ts';
 
+const CLI = new URL('../node/cli/main.ts', import.meta.url).pathname;
 let fed: TestFederation;
 let n: Record<string, CreditNode>;
 let data: string;
@@ -243,6 +247,92 @@ describe('joint queries, usable but not visible', () => {
       .catch((e) => e);
     expect((e3 as PeerError).code).toBe('FORBIDDEN');
   }, 60_000);
+
+  it('a loan officer runs it through the API (a job with progress) and the CLI; other roles and banks are refused', async () => {
+    const usccs = await consent(2, ['joint:exposure']);
+    const gql = async (query: string, variables: Record<string, unknown>, as: Principal, node = 'bank-a') => {
+      const res = await fetch(`${n[node].url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${n[node].tokens.issue(as)}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as {
+        data?: Record<string, unknown>;
+        errors?: Array<{ extensions?: { code?: string } }>;
+      };
+    };
+    const started = await gql(
+      `mutation($i: JointQueryInput!) { runJointQuery(input: $i) { id status total } }`,
+      { i: { kind: 'EXPOSURE', usccs, purpose: 'loan-application', wait: false } },
+      officer,
+    );
+    const job = started.data?.runJointQuery as { id: string; total: number };
+    expect(job.total).toBe(2);
+    const done = await until(
+      'the job to finish',
+      async () => {
+        const r = await gql(
+          `query($id: ID!) { jointQueryJob(id: $id) { status done total result { contributors rows { uscc status outstandingYuan } } } }`,
+          { id: job.id },
+          officer,
+        );
+        const j = r.data?.jointQueryJob as {
+          status: string;
+          done: number;
+          result?: { rows: Array<{ status: string }> };
+        };
+        return j?.status === 'DONE' && j;
+      },
+      { timeoutMs: 120_000, intervalMs: 200 },
+    );
+    expect(done.done).toBe(2);
+    expect(done.result?.rows.every((r) => r.status === 'OK')).toBe(true);
+    // Another bank's officer cannot see the job; an enterprise cannot run joint queries.
+    const other = await gql(
+      `query($id: ID!) { jointQueryJob(id: $id) { id } }`,
+      { id: job.id },
+      {
+        sub: 'officer-b1',
+        role: 'bank-officer',
+        bank: 'bank-b',
+      },
+      'bank-b',
+    );
+    expect(other.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const asAuditor = await gql(
+      `mutation($i: JointQueryInput!) { runJointQuery(input: $i) { id } }`,
+      { i: { kind: 'SCORE', usccs, purpose: 'loan-application' } },
+      { sub: 'regulator', role: 'auditor' },
+    );
+    expect(asAuditor.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // The CLI, against the running bank node.
+    const dir = await mkdtemp(join(tmpdir(), 'joint-cli-'));
+    const config = join(dir, 'bank-a.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        nodeId: 'bank-a',
+        name: 'bank-a',
+        role: 'bank',
+        dataDir: n['bank-a'].config.dataDir,
+        api: { port: Number(new URL(n['bank-a'].url!).port) },
+      }),
+    );
+    const out = await promisify(execFile)(process.execPath, [
+      CLI,
+      'joint',
+      '--config',
+      config,
+      '--kind',
+      'exposure',
+      '--officer',
+      'officer-a1',
+      '--json',
+      ...usccs.flatMap((u) => ['--uscc', u]),
+    ]);
+    const cli = JSON.parse(out.stdout) as { rows: Array<{ uscc: string; status: string }> };
+    expect(cli.rows.map((r) => r.status)).toEqual(['OK', 'OK']);
+  }, 240_000);
 
   it('the multi-source score equals the published model computed in plaintext, for every generated enterprise', async () => {
     // Every Xiamen enterprise not yet used (but three kept for the next test and the one kept without

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   verify: () => import('./commands/verify.ts'),
   token: () => import('./commands/token.ts'),
   erase: () => import('./commands/erase.ts'),
+  joint: () => import('./commands/joint.ts'),
 };
 
 function help(): string {
