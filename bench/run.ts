@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ bench: () => Promise<Record<string
   api: () => import('./api.ts'),
   accesslog: () => import('./accesslog.ts'),
   federation: () => import('./federation.ts'),
+  psi: () => import('./psi.ts'),
   he: () => import('./he.ts'),
 };
 

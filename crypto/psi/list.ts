@@ -81,7 +81,7 @@ export interface PreparedList {
   add(entry: ListEntry): boolean;
   /** Removes an entry (repaired, delisted); true when membership changed (a new version). */
   remove(entry: ListEntry): boolean;
-  /** The list at the current version (cached until the next change). */
+  /** The list at the current version (cached until the next change; its key buffer is a copy). */
   snapshot(): ListSnapshot;
   /**
    * The changes since `version`, or undefined when the kept history does not reach back that far
@@ -221,7 +221,8 @@ class Prepared implements PreparedList {
       setDigest: setDigest(this.keyId, keys),
     };
     const signature = this.#signer?.sign(snapshotStatement(body));
-    this.#snapshot = Object.freeze({ ...body, keys, ...(signature ? { signature } : {}) });
+    // A copy: callers (transports) may hold or reuse the buffer without touching the live set.
+    this.#snapshot = Object.freeze({ ...body, keys: keys.slice(), ...(signature ? { signature } : {}) });
     return this.#snapshot;
   }
 
