@@ -58,6 +58,13 @@ export interface ResolverServices {
   audit: EnterpriseAudit;
   /** An operator clears the witness alarms about a member, lifting its quarantine (federated nodes). */
   clearFederationAlarms?: (nodeId: string, by: string) => Promise<number>;
+  /** Private list checks of a bank's officers (federated nodes). */
+  listCheck?: (
+    principal: Principal,
+    usccs: string[],
+    purpose: string,
+    options: { centres?: string[]; correlationId: string },
+  ) => Promise<unknown>;
   /** Joint queries of a bank's officers (federated nodes). */
   joint?: {
     start(principal: Principal, input: JointQueryInput): Promise<JointJobView>;
@@ -390,6 +397,19 @@ export function createResolvers(s: ResolverServices) {
           usccs: a.input.usccs,
           purpose: a.input.purpose,
           wait: a.input.wait ?? true,
+        });
+      },
+      checkLists: async (
+        _: unknown,
+        a: { usccs: string[]; purpose: string; centres?: string[] | null },
+        ctx: Context,
+      ) => {
+        const p = who(ctx, 'bank-officer');
+        if (!s.listCheck) throw new InvalidInputError('list checks need a federation');
+        if (a.usccs.length > 10_000) throw new InvalidInputError('at most 10,000 enterprises per check');
+        return s.listCheck(p, a.usccs, a.purpose, {
+          ...(a.centres ? { centres: a.centres } : {}),
+          correlationId: ctx.correlationId,
         });
       },
       clearFederationAlarms: async (_: unknown, a: { node: string }, ctx: Context) => {

@@ -240,6 +240,17 @@ export const typeDefs = /* GraphQL */ `
     result: JointResult
   }
 
+  type Listing { centre: String! list: String! }
+  "One enterprise's list check: the lists it is on, by centre (empty: on none of the centres that answered)."
+  type ListCheckRow { uscc: String! status: String! reason: String listed: [Listing!]! }
+  type CentreLists { centre: String! versions: JSON! }
+  type ListCheckResult {
+    rows: [ListCheckRow!]!
+    centres: [CentreLists!]!
+    "Centres that did not answer: their lists are not reflected in the rows."
+    unavailable: [String!]!
+  }
+
   type AuditResult { entries: [AccessEntry!]! scanned: Int! truncated: Boolean! }
 
   input AuditFilter {
@@ -305,6 +316,8 @@ export const typeDefs = /* GraphQL */ `
     registerEnterpriseKey(uscc: String!, publicKey: String!): KeyBinding!
     "A bank officer runs a joint query (usable but not visible) over up to 10,000 enterprises."
     runJointQuery(input: JointQueryInput!): JointJob!
+    "A bank officer checks up to 10,000 enterprises against the centres' dishonest-debtor and serious-dishonesty lists, privately."
+    checkLists(usccs: [String!]!, purpose: String!, centres: [String!]): ListCheckResult!
     "An operator (centre staff) clears the witness alarms about a member, lifting its quarantine; returns how many."
     clearFederationAlarms(node: String!): Int!
     "An enterprise has its commitment openings erased on every node: its entries stay in every log, unlinkable to it."

@@ -168,6 +168,9 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       logger,
       audit: federation?.audit ?? createFederatedAudit({ log: accessLog, nodeId: config.nodeId }),
       clearFederationAlarms: federation ? (id, by) => federation.clearAlarms(id, by) : undefined,
+      listCheck: federation
+        ? (principal, usccs, purpose, options) => federation.listCheck.check(principal, usccs, purpose, options)
+        : undefined,
       joint: federation
         ? {
             start: (principal, input) =>

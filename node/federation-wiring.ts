@@ -12,6 +12,7 @@ import { type ConsentSync, createConsentSync } from '../federation/consent-sync.
 import { createHealthService, type HealthService } from '../federation/health.ts';
 import { createFederationHost, type FederationHost } from '../federation/host.ts';
 import { createJointQueries, type JointQueries } from '../federation/joint/protocol.ts';
+import { createListCheck, type ListCheck } from '../federation/list-check.ts';
 import { createRosterService, type RosterService } from '../federation/roster-service.ts';
 import { createSectionFetching } from '../federation/sections.ts';
 import { createWitness, type Witness } from '../federation/witness.ts';
@@ -35,6 +36,8 @@ export interface NodeFederation {
   audit: FederatedAudit;
   /** Joint queries (exposure, score): this node's requesting, coordinating and contributing roles. */
   joint: JointQueries;
+  /** Private list checks: a centre's prepared lists, a bank's checks. */
+  listCheck: ListCheck;
   /** Reads sections from whichever nodes hold them. */
   source: SectionSource;
   /** Roster and witness alarms. */
@@ -120,6 +123,18 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     model: SCORE_MODEL_V1,
     logger,
   });
+  const listCheck = createListCheck({
+    host,
+    db,
+    profiles: c.profiles,
+    consents: c.consents,
+    log: c.accessLog,
+    nodeId: config.nodeId,
+    role: config.role,
+    signer: ed25519Signer(keys.identity.seed),
+    quarantined: () => witness.quarantined(),
+    logger,
+  });
   const consentSync = createConsentSync({ host, consents: c.consents, db, nodeId: config.nodeId, logger });
   const sections = createSectionFetching({
     host,
@@ -143,6 +158,7 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     consentRouting: consentSync.routing,
     audit,
     joint,
+    listCheck,
     source: sections.source,
     alarms: () => [...roster.alarms().map((detail) => ({ kind: 'ROSTER_CONFLICT', detail })), ...witness.alarms()],
     quarantined: () => witness.quarantined(),
@@ -155,12 +171,14 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
       await consentSync.register();
       await audit.register();
       await joint.register();
+      await listCheck.register();
       await witness.register();
       await consentSync.start();
       await health.start();
     },
     async stop() {
       consentSync.stop();
+      listCheck.stop();
       await health.stop();
       await witness.stop();
       await roster.stop();

@@ -32,6 +32,8 @@ export interface ProfileStore {
   getFacts(uscc: string, sections?: readonly Section[]): Promise<CreditFact[]>;
   /** Loans on this node's book for one enterprise. */
   getLoans(uscc: string): Promise<LoanRecord[]>;
+  /** Every fact of the given subtypes this node holds (a full scan: for list preparation, not for reads). */
+  factsOfSubtypes(subtypes: readonly string[]): AsyncIterable<CreditFact>;
   /** The stored version of each record (by identity), `undefined` where none is stored. */
   existing(records: readonly IngestRecord[]): Promise<Array<IngestRecord | undefined>>;
   /**
@@ -94,6 +96,14 @@ class LevelProfileStore implements ProfileStore {
       for await (const v of this.#sub.values({ gte: prefix, lt: `${prefix}\xff` })) out.push(v as CreditFact);
     }
     return out;
+  }
+
+  async *factsOfSubtypes(subtypes: readonly string[]) {
+    const wanted = new Set(subtypes);
+    for await (const v of this.#sub.values({ gte: 'f!', lt: 'f"' })) {
+      const f = v as CreditFact;
+      if (wanted.has(f.subtype)) yield f;
+    }
   }
 
   async getLoans(uscc: string) {
