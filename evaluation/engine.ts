@@ -3,8 +3,9 @@
  * score (the exact sum of the indicator points), the grade by the scheme's thresholds, and the cap:
  * an active serious-dishonesty listing makes the grade D whatever the score (credit.md §3.3, rule 1).
  */
-import { canonicalJson, sha256, toHex, toUtf8 } from '../crypto/index.ts';
+import { sha256, toHex, toUtf8 } from '../crypto/index.ts';
 import type { CreditFact, LegalPerson } from '../model/index.ts';
+import { fastCanonicalJson } from './canonical.ts';
 import { activeSeriousDishonesty, computeIndicator, type IndicatorResult } from './indicators.ts';
 import { type Grade, gradeOfScore, type Scheme } from './scheme.ts';
 
@@ -85,5 +86,5 @@ export function evaluateEnterprise(
 
 /** Hex SHA-256 of an explanation's RFC 8785 canonical JSON (what an attestation commits to). */
 export function explanationDigest(e: Explanation): string {
-  return toHex(sha256(toUtf8(canonicalJson(e))));
+  return toHex(sha256(toUtf8(fastCanonicalJson(e))));
 }
