@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authorise, demoEnterprise, federationClients, type NodeClient } from '../scenarios/demo/client.ts';
-import { prepareFederation, startFederation, stopFederation } from '../scenarios/federation/launcher.ts';
+import { freeBasePort, prepareFederation, startFederation, stopFederation } from '../scenarios/federation/launcher.ts';
+import { DEMO_NODES } from '../scenarios/federation/topology.ts';
 
 async function timeReads(
   client: NodeClient,
@@ -27,7 +28,7 @@ export async function bench(): Promise<Record<string, unknown>> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-fed-'));
   try {
     await prepareFederation(dir, {
-      basePort: 23_000 + Math.floor(Math.random() * 10_000),
+      basePort: await freeBasePort(DEMO_NODES.length),
       enterprises: 300,
       logLevel: 'warn',
     });

@@ -14,6 +14,7 @@ import { openDatabase } from '../../storage/index.ts';
 import { until } from '../../testkit/wait.ts';
 import {
   type FederationState,
+  freeBasePort,
   prepareFederation,
   restartNode,
   startFederation,
@@ -42,7 +43,7 @@ describe('the federation across real processes on loopback', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fed-story-'));
     await prepareFederation(dir, {
-      basePort: 21_000 + Math.floor(Math.random() * 20_000),
+      basePort: await freeBasePort(DEMO_NODES.length),
       enterprises: 300,
       logLevel: 'warn',
     });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../storage/index.ts';
-import { nodeDir, prepareFederation, startFederation, stopFederation } from './launcher.ts';
+import { freeBasePort, nodeDir, prepareFederation, startFederation, stopFederation } from './launcher.ts';
 import { DEMO_NODES } from './topology.ts';
 
 const alive = (pid: number) => {
@@ -28,7 +28,7 @@ describe('local federation launcher (one process per node)', () => {
     timeout: 180_000,
   }, async () => {
     dir = await mkdtemp(join(tmpdir(), 'fed-'));
-    const basePort = 20_000 + Math.floor(Math.random() * 20_000);
+    const basePort = await freeBasePort(DEMO_NODES.length);
     await prepareFederation(dir, { basePort, logLevel: 'warn' });
     const { state } = await startFederation(dir, { detached: true, timeoutMs: 60_000 });
     expect(state.nodes.map((n) => n.nodeId)).toEqual(DEMO_NODES.map((n) => n.nodeId));

@@ -146,6 +146,25 @@ export async function prepareFederation(dir: string, options: PrepareOptions = {
 }
 
 /** Checks that a TCP port on 127.0.0.1 is free. */
+/** Lowest and highest first port {@link freeBasePort} picks: below Linux's ephemeral range (32768–60999). */
+const PICK_FROM = 20_000;
+const PICK_TO = 32_000;
+
+/**
+ * A first port for a federation of `nodes` nodes (two ports each) whose ports are all free now,
+ * picked at random below the ephemeral range (where the system hands out outgoing ports, so a
+ * running test's connections cannot take them). Tries up to 50 ranges.
+ */
+export async function freeBasePort(nodes: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = PICK_FROM + 2 * Math.floor((Math.random() * (PICK_TO - PICK_FROM - 2 * nodes)) / 2);
+    let free = true;
+    for (let p = base; p < base + 2 * nodes && free; p++) free = await portFree(p);
+    if (free) return base;
+  }
+  throw new Error('no free range of ports found');
+}
+
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolvePort) => {
     const s = createServer();
