@@ -159,3 +159,23 @@ export function verifyAttestation(
 export function attestationId(signed: Pick<SignedAttestation, 'document'>): string {
   return toBase64Url(sha256(toUtf8(signed.document)));
 }
+
+/** What a verifier prints about an attestation whose signature verified. */
+export function describeAttestation(body: AttestationBody, now = Date.now()) {
+  return {
+    subject: body.subject,
+    grade: body.grade,
+    score: body.score,
+    maxScore: body.maxScore,
+    scheme: `${body.scheme.id}@${body.scheme.version}`,
+    evaluator: `${body.evaluator.node} (${body.evaluator.city})`,
+    evaluatedAt: body.evaluatedAt,
+    validUntil: body.validUntil,
+    /** False once past `validUntil` (the signature still verifies: an archived grade). */
+    inForce: now < Date.parse(body.validUntil),
+    seq: body.seq,
+    inputsDigest: body.inputsDigest,
+    explanationDigest: body.explanationDigest,
+    ...(body.cap ? { cap: body.cap } : {}),
+  };
+}

@@ -17,6 +17,7 @@ import {
   PURPOSES,
   UnauthenticatedError,
 } from '../authz/index.ts';
+import type { AgreementView, EvaluationService, EvaluationView, RecognitionRecord } from '../evaluation/index.ts';
 import { CreditError } from '../model/errors.ts';
 import { SECTIONS, type Section, validateUscc } from '../model/index.ts';
 
@@ -70,6 +71,8 @@ export interface ResolverServices {
     start(principal: Principal, input: JointQueryInput): Promise<JointJobView>;
     job(principal: Principal, id: string): JointJobView;
   };
+  /** Public credit evaluation and mutual recognition (city centres only). */
+  evaluation?: EvaluationService;
 }
 
 /** What an officer asks for. */
@@ -214,8 +217,27 @@ const limit = (n: number | null | undefined, max: number, name = 'first') => {
   return n;
 };
 
+/** A grade as the schema's Evaluation: the record with its explanation's fields. */
+function evaluationView(v: EvaluationView) {
+  const { explanation: e, ...rest } = v;
+  return { ...rest, scoreGrade: e.scoreGrade, thresholds: e.thresholds, cap: e.cap ?? null, indicators: e.indicators };
+}
+const recognisedView = (r: RecognitionRecord) => ({
+  ...r.outcome,
+  evaluator: r.outcome.evaluator?.node ?? null,
+  city: r.city,
+  receivedAt: r.receivedAt,
+  attestation: r.attestation,
+});
+const agreementView = (a: AgreementView) => ({ ...a.agreement.body, ...a });
+
 /** Builds the resolver map. */
 export function createResolvers(s: ResolverServices) {
+  const evaluation = () => {
+    if (!s.evaluation)
+      throw new InvalidInputError('this node grades no enterprise: evaluation runs at the city centres');
+    return s.evaluation;
+  };
   return {
     Query: {
       me: (_: unknown, __: unknown, ctx: Context) => {
@@ -358,6 +380,15 @@ export function createResolvers(s: ResolverServices) {
           throw new InvalidInputError(`need 0 <= index < size <= ${s.log.size()}`);
         return s.log.inclusionProof(a.index, a.size);
       },
+      evaluation: async (_: unknown, a: { uscc: string }, ctx: Context) =>
+        evaluationView(await evaluation().view(who(ctx), a.uscc, ctx.correlationId)),
+      recognisedEvaluations: async (_: unknown, a: { uscc: string }, ctx: Context) => {
+        const v = await evaluation().recognisedView(who(ctx), a.uscc, ctx.correlationId);
+        return { ...v, local: v.local && evaluationView(v.local), recognised: v.recognised.map(recognisedView) };
+      },
+      gradeDistribution: (_: unknown, __: unknown, ctx: Context) => evaluation().distributions(who(ctx)),
+      recognitionAgreements: async (_: unknown, __: unknown, ctx: Context) =>
+        (await evaluation().listAgreements(who(ctx))).map(agreementView),
     },
     EnterpriseProfile: Object.fromEntries(
       SECTIONS.map((section) => [
@@ -428,6 +459,30 @@ export function createResolvers(s: ResolverServices) {
         const r = validateUscc(a.uscc);
         if (!r.valid) throw new InvalidInputError('uscc is not a valid USCC');
         return bindingView(await s.consents.registerKey(who(ctx, 'centre-staff'), r.code, a.publicKey));
+      },
+      runEvaluation: (_: unknown, a: { uscc?: string | null }, ctx: Context) =>
+        evaluation().run(who(ctx), a.uscc ?? undefined),
+      proposeRecognitionAgreement: async (
+        _: unknown,
+        a: { input: { with: string; freshnessDays?: number | null; days?: number | null; recognise?: unknown } },
+        ctx: Context,
+      ) =>
+        agreementView(
+          await evaluation().proposeAgreement(who(ctx), {
+            with: a.input.with,
+            ...(a.input.freshnessDays != null ? { freshnessDays: a.input.freshnessDays } : {}),
+            ...(a.input.days != null ? { days: a.input.days } : {}),
+            ...(a.input.recognise != null ? { recognise: a.input.recognise as never } : {}),
+          }),
+        ),
+      signRecognitionAgreement: async (_: unknown, a: { id: string }, ctx: Context) =>
+        agreementView(await evaluation().signAgreement(who(ctx), a.id)),
+      importRecognitionAgreement: async (_: unknown, a: { agreement: unknown }, ctx: Context) =>
+        agreementView(await evaluation().importAgreement(who(ctx), a.agreement)),
+      recogniseAttestation: async (_: unknown, a: { attestation: unknown }, ctx: Context) => {
+        who(ctx, 'centre-staff');
+        const o = await evaluation().recognise(a.attestation);
+        return { ...o, evaluator: o.evaluator?.node ?? null };
       },
     },
   };

@@ -21,6 +21,8 @@ import {
 } from '../authz/index.ts';
 import { idNumberTokenizer } from '../connectors/produce.ts';
 import { createHePool, type HePool } from '../crypto/he/index.ts';
+import { ed25519Signer } from '../crypto/index.ts';
+import { createEvaluationService, type EvaluationPeers, type EvaluationService } from '../evaluation/index.ts';
 import { createFederatedAudit } from '../federation/audit.ts';
 import { createJointJobs } from '../federation/joint/jobs.ts';
 import { createGraphqlHandler } from '../graphql/server.ts';
@@ -56,6 +58,8 @@ export interface CreditNode {
   tokenise(idNumber: string): string;
   /** Federation services, when the config names a roster. */
   readonly federation: NodeFederation | undefined;
+  /** Public credit evaluation and mutual recognition: city centres (credit centre or city peer with a city) only. */
+  readonly evaluation: EvaluationService | undefined;
   /** Base URL of the HTTP API once started. */
   readonly url: string | undefined;
   start(): Promise<void>;
@@ -129,6 +133,21 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       .catch((err) => logger.error({ err: (err as Error).message }, 'consent change not logged'));
   });
   const local = localSectionSource(profiles, config.nodeId);
+  // Public credit evaluation (DESIGN §8): a city's centre grades the enterprises domiciled in its city.
+  const evaluation: EvaluationService | undefined =
+    config.city && (config.role === 'credit-centre' || config.role === 'city-peer')
+      ? createEvaluationService({
+          db,
+          profiles,
+          log: accessLog,
+          signer: ed25519Signer(keys.identity.seed),
+          nodeId: config.nodeId,
+          role: config.role,
+          city: config.city,
+          peers: (): EvaluationPeers | undefined => federation?.evaluation.peers,
+          logger,
+        })
+      : undefined;
   // The HE worker pool (node-seal in worker threads) is started on the first joint query only.
   let hePool: HePool | undefined;
   const he = async () => {
@@ -149,6 +168,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
         local,
         profiles,
         he,
+        evaluation: () => evaluation,
       })
     : undefined;
   access = createAccessService({
@@ -168,6 +188,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       logger,
       audit: federation?.audit ?? createFederatedAudit({ log: accessLog, nodeId: config.nodeId }),
       clearFederationAlarms: federation ? (id, by) => federation.clearAlarms(id, by) : undefined,
+      evaluation,
       listCheck: federation
         ? (principal, usccs, purpose, options) => federation.listCheck.check(principal, usccs, purpose, options)
         : undefined,
@@ -280,11 +301,13 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     access,
     tokenise,
     federation,
+    evaluation,
     get url() {
       return url;
     },
     async start() {
       await accessLog.start();
+      await evaluation?.start();
       server = createServer(handle);
       server.requestTimeout = 30_000;
       server.headersTimeout = 10_000;

@@ -7,8 +7,10 @@ import { defaultWitnessQuorum } from '../accesslog/verify.ts';
 import type { AccessService, ConsentRouting, ConsentService, SectionSource } from '../authz/index.ts';
 import type { HePool } from '../crypto/he/index.ts';
 import { ed25519Signer, fromBase64 } from '../crypto/index.ts';
+import type { EvaluationService } from '../evaluation/index.ts';
 import { createFederatedAudit, type FederatedAudit } from '../federation/audit.ts';
 import { type ConsentSync, createConsentSync } from '../federation/consent-sync.ts';
+import { createEvaluationProtocol, type EvaluationProtocol } from '../federation/evaluation-protocol.ts';
 import { createHealthService, type HealthService } from '../federation/health.ts';
 import { createFederationHost, type FederationHost } from '../federation/host.ts';
 import { createJointQueries, type JointQueries } from '../federation/joint/protocol.ts';
@@ -38,6 +40,8 @@ export interface NodeFederation {
   joint: JointQueries;
   /** Private list checks: a centre's prepared lists, a bank's checks. */
   listCheck: ListCheck;
+  /** Evaluation exchanges between centres (attestations, agreements, distributions). */
+  evaluation: EvaluationProtocol;
   /** Reads sections from whichever nodes hold them. */
   source: SectionSource;
   /** Roster and witness alarms. */
@@ -64,6 +68,8 @@ export interface FederationWiringComponents {
   profiles: ProfileStore;
   /** The node's HE worker pool, created on first use. */
   he: () => Promise<HePool>;
+  /** The node's evaluation service (city nodes only); resolved lazily: it uses this federation's peers. */
+  evaluation?: () => EvaluationService | undefined;
 }
 
 /** Creates the federation side of a node. */
@@ -136,6 +142,12 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     logger,
   });
   const consentSync = createConsentSync({ host, consents: c.consents, db, nodeId: config.nodeId, logger });
+  const evaluation = createEvaluationProtocol({
+    host,
+    evaluation: () => c.evaluation?.(),
+    quarantined: () => witness.quarantined(),
+    logger,
+  });
   const sections = createSectionFetching({
     host,
     get access() {
@@ -159,6 +171,7 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     audit,
     joint,
     listCheck,
+    evaluation,
     source: sections.source,
     alarms: () => [...roster.alarms().map((detail) => ({ kind: 'ROSTER_CONFLICT', detail })), ...witness.alarms()],
     quarantined: () => witness.quarantined(),
@@ -172,6 +185,7 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
       await audit.register();
       await joint.register();
       await listCheck.register();
+      await evaluation.register();
       await witness.register();
       await consentSync.start();
       await health.start();

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   token: () => import('./commands/token.ts'),
   erase: () => import('./commands/erase.ts'),
   joint: () => import('./commands/joint.ts'),
+  evaluate: () => import('./commands/evaluate.ts'),
 };
 
 function help(): string {

@@ -12,12 +12,14 @@ import {
   type WitnessPolicy,
 } from '../../../accesslog/verify.ts';
 import { verifyReport } from '../../../authz/index.ts';
+import { describeAttestation, verifyAttestation } from '../../../evaluation/attestation.ts';
 import { type Command, intFlag, parse, UsageError } from '../args.ts';
 
 const usage = `usage: credit-node verify checkpoint --key VKEY|--key-file FILE|--roster ROSTER.json [WITNESS POLICY] CHECKPOINT
        credit-node verify bundle [--key VKEY|--key-file FILE] [WITNESS POLICY] BUNDLE.json
        credit-node verify consistency --key VKEY|--key-file FILE OLD_CHECKPOINT NEW_CHECKPOINT PROOF.json
        credit-node verify report --key PUBLIC_KEY REPORT.json
+       credit-node verify attestation --key PUBLIC_KEY ATTESTATION.json
 
 WITNESS POLICY: [--roster ROSTER.json] [--witness WVKEY]... [--min-witnesses N]
 
@@ -25,8 +27,10 @@ VKEY is the log's verifier key (c2sp.org/signed-note: name+keyid+base64 key), pu
 node at its /graphql API (accessLog.verifierKey) and in the roster. A CHECKPOINT is a C2SP signed
 note; a BUNDLE is what an enterprise downloads for one entry (accessLog entry bundle); a PROOF is a
 JSON array of base64 hashes. A REPORT is the { document, signature, signedBy } of a credit report, checked
-against the issuing node's base64 Ed25519 key (its roster signing key). Prints a JSON result; on failure
-prints what failed and exits 1.
+against the issuing node's base64 Ed25519 key (its roster signing key). An ATTESTATION is the { document,
+signature, signedBy } of an evaluation grade, checked against the evaluator node's base64 key (its roster
+signing key); "inForce": false says it is past its validUntil. Prints a JSON result; on failure prints what
+failed and exits 1.
 
 The witness policy says whose cosignatures (c2sp.org/tlog-cosignature lines after the log's
 signature) count and how many a checkpoint needs. --roster takes the federation roster: every
@@ -138,6 +142,17 @@ const command: Command = {
           generatedAt: doc.generatedAt,
           sections: doc.sections,
         };
+      } else if (what === 'attestation') {
+        if (!vkey || positionals.length !== 1)
+          throw new UsageError(
+            "verify attestation needs --key (the evaluator node's base64 public key) and one ATTESTATION",
+          );
+        const input = await json(positionals[0]);
+        try {
+          result = describeAttestation(verifyAttestation(input, vkey).body);
+        } catch (err) {
+          throw new VerificationError(`attestation: ${(err as Error).message}`);
+        }
       } else throw new UsageError(`unknown verify target "${what ?? ''}"`);
       console.log(JSON.stringify({ ok: true, ...(result as object) }, null, 2));
       return 0;
