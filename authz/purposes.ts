@@ -62,6 +62,15 @@ export const PURPOSES: readonly Purpose[] = [
     maxRetentionDays: 365,
   },
   {
+    // Centre to centre under the 厦漳泉 agreements (DESIGN §8): recorded in both centres' logs. No
+    // consent names it (no scopes): a bank reads a grade as the evaluation section under a consent.
+    id: 'cross-city-recognition',
+    description: 'Recognition of a public credit grade between city credit centres (信用评价互认)',
+    maxDays: 365,
+    scopes: [],
+    maxRetentionDays: 365,
+  },
+  {
     id: 'supply-chain-finance',
     description: 'Supply-chain finance (供应链金融)',
     maxDays: 180,

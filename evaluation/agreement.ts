@@ -76,7 +76,7 @@ const SignedSchema = z
     body: z.unknown(),
     signatures: z
       .array(z.object({ node: nodeId, signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/) }).strict())
-      .max(2),
+      .max(4),
   })
   .strict();
 

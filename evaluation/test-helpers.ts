@@ -6,7 +6,7 @@ let seq = 0;
 /** A registration record domiciled in Zhangzhou (override any field). */
 export function registration(over: Partial<LegalPerson> = {}): LegalPerson {
   return {
-    uscc: '91350602MA2Y0CGN3C',
+    uscc: '91350602MA2Y0CGN4R',
     usccStatus: 'VALID',
     name: '漳州测试贸易有限公司',
     formerNames: [],
@@ -28,7 +28,7 @@ export function fact(subtype: CreditFact['subtype'], over: Partial<CreditFact> =
   seq++;
   return {
     id: `T${String(seq).padStart(7, '0')}`,
-    uscc: '91350602MA2Y0CGN3C',
+    uscc: '91350602MA2Y0CGN4R',
     category: 'ADMINISTRATIVE',
     subtype,
     polarity: 'NEUTRAL',
