@@ -113,11 +113,13 @@ export function checkQuery(
 /** Creates the contributor role. */
 export function createContributor(c: ContributorComponents) {
   const rounds = new Map<string, Round>();
-  const served = new Set<string>();
+  /** Rounds joined, until the query could no longer pass the freshness check (a replay is refused by then). */
+  const served = new Map<string, number>();
   const roundKey = (queryId: string, attempt: number) => `${queryId}#${attempt}`;
   const sweep = () => {
     const now = Date.now();
     for (const [k, r] of rounds) if (r.expires < now) rounds.delete(k);
+    for (const [k, until] of served) if (until < now) served.delete(k);
   };
   const requester = (signed: SignedJointQuery) => ({
     sub: signed.query.principal,
@@ -158,7 +160,7 @@ export function createContributor(c: ContributorComponents) {
         };
       }
       rounds.set(id, round);
-      served.add(id);
+      served.set(id, Date.now() + 2 * JOINT_FRESHNESS_MS);
       return { refused: decisions.refused, ...(maskKey ? { maskKey } : {}) };
     },
 

@@ -25,7 +25,7 @@ import { modelSections, type ScoreModel } from '../../model/index.ts';
 import { type FederationHost, PeerError } from '../host.ts';
 import type { RosterMember } from '../roster.ts';
 import { checkQuery, type MaskKey } from './contributor.ts';
-import { publicKeyHash, type SignedJointQuery } from './query.ts';
+import { JOINT_FRESHNESS_MS, publicKeyHash, type SignedJointQuery } from './query.ts';
 import { scoringSpec } from './scoring.ts';
 
 /** Fewest contributors an exposure total may come from (one would reveal that bank's figures). */
@@ -71,7 +71,8 @@ export interface CoordinatorComponents {
 /** Creates the coordinator role. */
 export function createCoordinator(c: CoordinatorComponents) {
   const log = c.logger.child({ component: 'joint-coordinator' });
-  const seen = new Set<string>();
+  /** Queries run, until they could no longer pass the freshness check. */
+  const seen = new Map<string, number>();
 
   const participantsOf = (signed: SignedJointQuery) => {
     const q = signed.query;
@@ -94,8 +95,10 @@ export function createCoordinator(c: CoordinatorComponents) {
       checkQuery({ nodeId: '', member: c.member }, signed);
       if (publicKeyHash(publicKey) !== q.publicKeyHash)
         throw new PeerError('BAD_REQUEST', 'the public key is not the one the query names');
+      const now = Date.now();
+      for (const [id, until] of seen) if (until < now) seen.delete(id);
       if (seen.has(q.id)) throw new PeerError('FORBIDDEN', 'this query was already run (replay)');
-      seen.add(q.id);
+      seen.set(q.id, now + 2 * JOINT_FRESHNESS_MS);
       await c.log.append({
         time: new Date().toISOString(),
         actor: { node: c.nodeId, principal: `${q.requester}/${q.principal}`, role: 'bank-officer' },
