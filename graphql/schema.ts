@@ -208,6 +208,8 @@ export const typeDefs = /* GraphQL */ `
     "OK, REFUSED (no consent here, malformed code) or FAILED (the batch could not be computed)."
     status: String!
     reason: String
+    "The consent the query relied on for this enterprise."
+    consentId: ID
     outstandingYuan: Float
     overdueYuan: Float
     lenders: Int

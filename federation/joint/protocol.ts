@@ -87,6 +87,8 @@ export interface JointRow {
   /** OK; REFUSED (no consent here, or a malformed code); FAILED (the batch could not be computed). */
   status: 'OK' | 'REFUSED' | 'FAILED';
   reason?: string;
+  /** The consent the query relied on for this enterprise. */
+  consentId?: string;
   /** Exposure at the other banks (yuan) and how many of them lend to it. */
   outstandingYuan?: number;
   overdueYuan?: number;
@@ -262,6 +264,7 @@ export function createJointQueries(c: JointComponents) {
       );
       const rows: JointRow[] = subjects.map((s) => ({ uscc: s.uscc, status: 'REFUSED' }));
       for (const r of decisions.refused) rows[r.index].reason = r.reason;
+      for (const [i, id] of decisions.consents) rows[i].consentId = id;
       const allowed = decisions.allowed;
       const out: JointRun = { kind, queryIds: [], rows, contributors: [], dropped: [], provenance: [] };
       if (kind === 'score') out.model = `${c.model.id}@${c.model.version}`;
