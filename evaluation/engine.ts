@@ -3,10 +3,10 @@
  * score (the exact sum of the indicator points), the grade by the scheme's thresholds, and the cap:
  * an active serious-dishonesty listing makes the grade D whatever the score (credit.md §3.3, rule 1).
  */
-import { sha256, toHex, toUtf8 } from '../crypto/index.ts';
+import { createHash } from 'node:crypto';
 import type { CreditFact, LegalPerson } from '../model/index.ts';
-import { fastCanonicalJson } from './canonical.ts';
-import { activeSeriousDishonesty, computeIndicator, type IndicatorResult } from './indicators.ts';
+import { fastCanonicalJson, sortedTreeJson } from './canonical.ts';
+import { activeSeriousDishonesty, computeIndicator, type IndicatorResult, indicatorInputs } from './indicators.ts';
 import { type Grade, gradeOfScore, type Scheme } from './scheme.ts';
 
 /** Why a grade is lower than its score gives. */
@@ -52,39 +52,64 @@ export function evaluateEnterprise(
   facts: readonly CreditFact[],
   today: string,
 ): Evaluation {
-  const inputs = { registration, facts: facts.filter((f) => f.subtype !== 'EVALUATION'), today };
+  const inputs = indicatorInputs(registration, facts, today);
   const indicators = scheme.indicators.map((spec) => computeIndicator(spec, inputs));
-  let score = 0;
-  for (const i of indicators) {
-    if (!Number.isInteger(i.points) || i.points < 0 || i.points > i.weight)
-      throw new RangeError(`indicator ${i.id} gave ${i.points} points outside [0, ${i.weight}]`);
-    score += i.points;
-  }
-  const scoreGrade = gradeOfScore(scheme, score);
-  const listings = activeSeriousDishonesty(inputs.facts, today);
-  const cap: GradeCap | undefined =
-    listings.length > 0 ? { grade: 'D', reason: 'SERIOUS_DISHONESTY', facts: listings.map((f) => f.id) } : undefined;
-  const grade: Grade = cap ? 'D' : scoreGrade;
+  const listings = activeSeriousDishonesty(inputs.of('SERIOUS_DISHONESTY'), today);
+  const explanation = assembleExplanation(
+    scheme,
+    today,
+    indicators,
+    listings.map((f) => f.id),
+  );
   const changes = indicators.map((i) => i.changesOn).filter((d): d is string => d !== undefined && d > today);
   return {
-    grade,
-    score,
-    explanation: {
-      scheme: { id: scheme.id, version: scheme.version },
-      asOf: today,
-      score,
-      maxScore: scheme.totalWeight,
-      thresholds: scheme.thresholds,
-      scoreGrade,
-      grade,
-      ...(cap ? { cap } : {}),
-      indicators,
-    },
+    grade: explanation.grade,
+    score: explanation.score,
+    explanation,
     ...(changes.length > 0 ? { stableUntil: changes.sort()[0] } : {}),
   };
 }
 
-/** Hex SHA-256 of an explanation's RFC 8785 canonical JSON (what an attestation commits to). */
-export function explanationDigest(e: Explanation): string {
-  return toHex(sha256(toUtf8(fastCanonicalJson(e))));
+/**
+ * The explanation of indicator results under a scheme: their points summed into the score, the
+ * grade by the thresholds, capped at D when `capFacts` (active serious-dishonesty listings) is not
+ * empty. Built with its keys in sorted order: its canonical JSON is its JSON (see canonical.ts).
+ * @throws RangeError when an indicator's points are not an integer within its weight
+ */
+export function assembleExplanation(
+  scheme: Scheme,
+  asOf: string,
+  indicators: IndicatorResult[],
+  capFacts: readonly string[],
+): Explanation {
+  let score = 0;
+  for (const [k, i] of indicators.entries()) {
+    const weight = scheme.indicators[k]?.weight ?? 0;
+    if (!Number.isInteger(i.points) || i.points < 0 || i.points > weight)
+      throw new RangeError(`indicator ${i.id} gave ${i.points} points outside [0, ${weight}]`);
+    score += i.points;
+  }
+  const scoreGrade = gradeOfScore(scheme, score);
+  const cap: GradeCap | undefined =
+    capFacts.length > 0 ? { facts: [...capFacts], grade: 'D', reason: 'SERIOUS_DISHONESTY' } : undefined;
+  const grade: Grade = cap ? 'D' : scoreGrade;
+  return {
+    asOf,
+    ...(cap ? { cap } : {}),
+    grade,
+    indicators,
+    maxScore: scheme.totalWeight,
+    scheme: { id: scheme.id, version: scheme.version },
+    score,
+    scoreGrade,
+    thresholds: { A: scheme.thresholds.A, B: scheme.thresholds.B, C: scheme.thresholds.C },
+  };
+}
+
+/** The RFC 8785 canonical JSON of an explanation made by {@link evaluateEnterprise} (built in key order). */
+export const explanationJson = (e: Explanation): string => sortedTreeJson(e);
+
+/** Hex SHA-256 of an explanation's canonical JSON (what an attestation commits to). */
+export function explanationDigest(e: Explanation, json = fastCanonicalJson(e)): string {
+  return createHash('sha256').update(json).digest('hex');
 }

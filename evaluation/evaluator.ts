@@ -13,11 +13,13 @@
 import type { Ed25519Signer } from '../crypto/index.ts';
 import { type CityId, type CreditFact, cityOfRegion, type LegalPerson } from '../model/index.ts';
 import type { BatchOp, ProfileStore } from '../profiles/index.ts';
-import { attestationDocument, attestationId, type SignedAttestation, signAttestationDocument } from './attestation.ts';
-import { evaluateEnterprise, explanationDigest } from './engine.ts';
+import { type SignedAttestation, signAttestationDocument } from './attestation.ts';
+import { Cursor } from './cursor.ts';
+import { evaluateEnterprise } from './engine.ts';
 import type { EnterpriseInputs, InputSource } from './inputs.ts';
+import { packGrade, type StoredGrade, unpackGrade } from './record.ts';
 import { GRADES, type Grade, type Scheme } from './scheme.ts';
-import { type EvaluationStore, type GradeRecord, keys } from './store.ts';
+import { type CurrentGrade, type EvaluationStore, type GradeRecord, keys } from './store.ts';
 import type { DistributionRow } from './types.ts';
 
 /** An attestation is renewed this many days before it ends (the annual cycle). */
@@ -71,8 +73,8 @@ export interface Evaluator {
   distribution(): Promise<DistributionRow[]>;
   /** The grade as a signed attestation (signed now; the same bytes every time). */
   issue(record: GradeRecord): SignedAttestation;
-  /** Called after each new grade is stored. */
-  onGraded(listener: (record: GradeRecord, previous: GradeRecord | undefined) => void): () => void;
+  /** Called with the enterprise's USCC after each new grade of it is stored. */
+  onGraded(listener: (uscc: string) => void): () => void;
 }
 
 const CITY_NAMES: Record<CityId, string> = { XM: '厦门市', ZZ: '漳州市', QZ: '泉州市' };
@@ -81,7 +83,8 @@ const CITY_NAMES: Record<CityId, string> = { XM: '厦门市', ZZ: '漳州市', Q
 export function createEvaluator(c: EvaluatorComponents): Evaluator {
   const { store, scheme } = c;
   const sub = store.grades;
-  const listeners = new Set<(r: GradeRecord, p: GradeRecord | undefined) => void>();
+  const schemeKey = `${scheme.id}@${scheme.version}`;
+  const listeners = new Set<(uscc: string) => void>();
   /** Commits of single re-grades since start (a full run re-checks its batch when this moved). */
   let singleCommits = 0;
   let commitQueue: Promise<unknown> = Promise.resolve();
@@ -96,57 +99,52 @@ export function createEvaluator(c: EvaluatorComponents): Evaluator {
 
   const responsibleFor = (r: LegalPerson) => cityOfRegion(r.domicileRegion) === c.city;
 
-  /** Whether a stored grade must be renewed at `now` although its inputs did not change. */
-  const due = (cur: GradeRecord, now: number) =>
-    cur.scheme.id !== scheme.id ||
-    cur.scheme.version !== scheme.version ||
+  /** Whether an enterprise needs a new grade at `now`. */
+  const needs = (e: EnterpriseInputs, cur: CurrentGrade | undefined, now: number, force?: boolean) =>
+    force ||
+    !cur ||
+    cur.inputsDigest !== e.digest ||
+    cur.scheme !== schemeKey ||
     (cur.stableUntil !== undefined && new Date(now).toISOString().slice(0, 10) >= cur.stableUntil) ||
     now >= Date.parse(cur.validUntil) - RENEW_BEFORE_DAYS * DAY;
 
-  const needs = (e: EnterpriseInputs, cur: GradeRecord | undefined, now: number, force?: boolean) =>
-    force || !cur || cur.inputsDigest !== e.digest || due(cur, now);
+  /** The date strings of an evaluation at `now` (the same for a whole batch). */
+  let times = { now: Number.NaN, asOf: '', evaluatedAt: '', validUntil: '' };
+  const timesAt = (now: number) => {
+    if (times.now !== now) {
+      const evaluatedAt = new Date(now).toISOString();
+      times = {
+        now,
+        asOf: evaluatedAt.slice(0, 10),
+        evaluatedAt,
+        validUntil: new Date(now + scheme.validityDays * DAY).toISOString(),
+      };
+    }
+    return times;
+  };
 
-  /** A new grade record and the writes that store it. */
-  const grade = (e: EnterpriseInputs, previous: GradeRecord | undefined, now: number) => {
-    const asOf = new Date(now).toISOString().slice(0, 10);
+  /** A new grade (stored compactly, see record.ts) and the writes that store it; earlier grades stay. */
+  const grade = (e: EnterpriseInputs, previousSeq: number, now: number) => {
+    const { asOf, evaluatedAt, validUntil } = timesAt(now);
     const ev = evaluateEnterprise(scheme, e.registration, e.facts, asOf);
-    const seq = (previous?.seq ?? 0) + 1;
-    const evaluatedAt = new Date(now).toISOString();
-    const validUntil = new Date(now + scheme.validityDays * DAY).toISOString();
-    const digest = explanationDigest(ev.explanation);
-    const document = attestationDocument({
-      format: 'credit-data-space/evaluation-attestation@1',
-      subject: e.uscc,
-      grade: ev.grade,
-      score: ev.score,
-      maxScore: scheme.totalWeight,
-      scheme: { id: scheme.id, version: scheme.version },
-      evaluator: { node: c.nodeId, city: c.city },
+    const seq = previousSeq + 1;
+    const industry = e.registration.industryCode?.[0] ?? '?';
+    const stored = packGrade(ev, {
       evaluatedAt,
       validUntil,
       inputsDigest: e.digest,
-      explanationDigest: digest,
-      seq,
-      ...(ev.explanation.cap ? { cap: 'SERIOUS_DISHONESTY' as const } : {}),
+      industry,
+      node: c.nodeId,
+      city: c.city,
     });
-    const industry = e.registration.industryCode?.[0] ?? '?';
-    const record: GradeRecord = {
-      uscc: e.uscc,
+    const current: CurrentGrade = {
       seq,
       grade: ev.grade,
-      score: ev.score,
-      maxScore: scheme.totalWeight,
-      scheme: { id: scheme.id, version: scheme.version },
-      evaluator: c.nodeId,
-      city: c.city,
-      evaluatedAt,
+      industry,
+      inputsDigest: e.digest,
       validUntil,
       ...(ev.stableUntil ? { stableUntil: ev.stableUntil } : {}),
-      inputsDigest: e.digest,
-      explanationDigest: digest,
-      industry,
-      explanation: ev.explanation,
-      document,
+      scheme: schemeKey,
     };
     const fact: CreditFact = {
       id: `EV-${c.nodeId}-${e.uscc}`,
@@ -154,32 +152,34 @@ export function createEvaluator(c: EvaluatorComponents): Evaluator {
       category: 'EVALUATION',
       subtype: 'EVALUATION',
       polarity: ev.grade === 'A' ? 'POSITIVE' : ev.grade === 'D' ? 'NEGATIVE' : 'NEUTRAL',
-      legalDocumentRef: `attestation:${attestationId({ document })}`,
+      legalDocumentRef: `attestation:${c.nodeId}#${seq}`,
       sourceUnit: `${CITY_NAMES[c.city]}公共信用信息中心 (${c.nodeId})`,
       decisionDate: asOf,
       usageRange: 'AUTHORIZED_ONLY',
       status: 'ACTIVE',
-      payload: { grade: ev.grade, scheme: `${scheme.id}@${scheme.version}`, evaluatedAt: asOf },
+      payload: { grade: ev.grade, scheme: schemeKey, evaluatedAt: asOf },
       originNode: c.nodeId,
       version: seq,
       updatedAt: evaluatedAt,
     };
     const ops: BatchOp[] = [
-      { type: 'put', sublevel: sub, key: keys.current(e.uscc), value: record } as BatchOp,
-      { type: 'put', sublevel: sub, key: keys.grade(e.uscc), value: `${ev.grade}${industry}` } as BatchOp,
-      ...(previous
-        ? [{ type: 'put', sublevel: sub, key: keys.history(e.uscc, previous.seq), value: previous } as BatchOp]
-        : []),
+      { type: 'put', sublevel: sub, key: keys.history(e.uscc, seq), value: stored } as BatchOp,
+      { type: 'put', sublevel: sub, key: keys.current(e.uscc), value: current } as BatchOp,
       ...c.profiles.writeOps([{ kind: 'fact', record: fact }], [undefined]),
     ];
-    return { record, ops };
+    return { uscc: e.uscc, seq, grade: ev.grade, stored, ops };
   };
 
-  const emit = (r: GradeRecord, p: GradeRecord | undefined) => {
-    for (const l of listeners) l(r, p);
+  const emit = (uscc: string) => {
+    for (const l of listeners) l(uscc);
   };
 
-  const current = async (uscc: string) => (await sub.get(keys.current(uscc))) as GradeRecord | undefined;
+  const currentIndex = async (uscc: string) => (await sub.get(keys.current(uscc))) as CurrentGrade | undefined;
+  const current = async (uscc: string) => {
+    const cur = await currentIndex(uscc);
+    const stored = cur ? ((await sub.get(keys.history(uscc, cur.seq))) as StoredGrade | undefined) : undefined;
+    return stored ? unpackGrade(uscc, cur!.seq, stored) : undefined;
+  };
 
   /** One enterprise, serialised per enterprise. */
   const reevaluate = (uscc: string, options: { force?: boolean } = {}): Promise<GradeRecord | undefined> => {
@@ -187,15 +187,15 @@ export function createEvaluator(c: EvaluatorComponents): Evaluator {
       const e = await c.inputs.one(uscc);
       if (!e || !responsibleFor(e.registration)) return undefined;
       const now = c.now();
-      const cur = await current(uscc);
-      if (!needs(e, cur, now, options.force)) return cur;
-      const { record, ops } = grade(e, cur, now);
+      const cur = await currentIndex(uscc);
+      if (!needs(e, cur, now, options.force)) return current(uscc);
+      const made = grade(e, cur?.seq ?? 0, now);
       await commit(async () => {
-        await store.db.batch(ops);
+        await store.db.batch(made.ops);
         singleCommits++;
       });
-      emit(record, cur);
-      return record;
+      emit(uscc);
+      return unpackGrade(uscc, made.seq, made.stored);
     });
     const tail = run.catch(() => undefined);
     locks.set(uscc, tail);
@@ -205,69 +205,64 @@ export function createEvaluator(c: EvaluatorComponents): Evaluator {
     return run;
   };
 
-  return {
-    responsibleFor,
-    reevaluate,
-    current,
-    async changed(uscc) {
-      const e = await c.inputs.one(uscc);
-      if (!e || !responsibleFor(e.registration)) return false;
-      return needs(e, await current(uscc), c.now());
-    },
-    async history(uscc) {
-      const out: GradeRecord[] = [];
-      for await (const v of sub.values(keys.historyRange(uscc))) out.push(v as GradeRecord);
-      return out;
-    },
-    async runAll(options = {}) {
-      const started = performance.now();
-      const summary: EvaluationRunSummary = {
-        enterprises: 0,
-        graded: 0,
-        unchanged: 0,
-        grades: { A: 0, B: 0, C: 0, D: 0 },
-        ms: 0,
-      };
-      let pending: EnterpriseInputs[] = [];
-      let writing: Promise<void> = Promise.resolve();
-      const flush = async (batch: EnterpriseInputs[]) => {
-        const seen = singleCommits;
-        const now = c.now();
-        const curs = (await sub.getMany(batch.map((e) => keys.current(e.uscc)))) as Array<GradeRecord | undefined>;
-        const made: Array<{ record: GradeRecord; previous: GradeRecord | undefined; ops: BatchOp[] }> = [];
-        for (const [i, e] of batch.entries()) {
-          const cur = curs[i];
-          if (!needs(e, cur, now, options.force)) {
-            summary.unchanged++;
-            summary.grades[cur!.grade]++;
-            continue;
-          }
-          made.push({ ...grade(e, cur, now), previous: cur });
+  /** A full run: inputs and current-grade index read side by side in USCC order, graded in batches. */
+  const runAll = async (options: { force?: boolean; signal?: AbortSignal } = {}) => {
+    const started = performance.now();
+    const summary: EvaluationRunSummary = {
+      enterprises: 0,
+      graded: 0,
+      unchanged: 0,
+      grades: { A: 0, B: 0, C: 0, D: 0 },
+      ms: 0,
+    };
+    const index = new Cursor(sub, keys.currentRange.gte, keys.currentRange.lt);
+    /** The current-grade index entry of `uscc`, advancing the cursor past smaller keys. */
+    const indexed = async (uscc: string): Promise<CurrentGrade | undefined> => {
+      const want = keys.current(uscc);
+      for (;;) {
+        const x = index.buffered() ?? (await index.peek());
+        if (!x || x[0] > want) return undefined;
+        index.advance();
+        if (x[0] === want) return JSON.parse(x[1]) as CurrentGrade;
+      }
+    };
+    let pending: Array<{ e: EnterpriseInputs; cur: CurrentGrade | undefined }> = [];
+    let writing: Promise<void> = Promise.resolve();
+    const flush = async (batch: typeof pending) => {
+      const seen = singleCommits;
+      const now = c.now();
+      const made: Array<ReturnType<typeof grade> & { previousSeq: number }> = [];
+      for (const { e, cur } of batch) {
+        if (!needs(e, cur, now, options.force)) {
+          summary.unchanged++;
+          summary.grades[cur!.grade]++;
+          continue;
         }
-        // At most one batch is being written while the next one is read and graded.
-        await writing;
-        writing = commit(async () => {
-          let keep = made;
-          if (singleCommits !== seen) {
-            // A single re-grade committed meanwhile: never overwrite a newer grade.
-            const now2 = (await sub.getMany(made.map((m) => keys.current(m.record.uscc)))) as Array<
-              GradeRecord | undefined
-            >;
-            keep = made.filter((m, i) => (now2[i]?.seq ?? 0) === (m.previous?.seq ?? 0));
-          }
-          if (keep.length > 0) await store.db.batch(keep.flatMap((m) => m.ops));
-          for (const m of keep) {
-            summary.graded++;
-            summary.grades[m.record.grade]++;
-            emit(m.record, m.previous);
-          }
-        });
-        // Handled here, thrown by the next `await writing`: no unhandled rejection in between.
-        writing.catch(() => undefined);
-      };
+        made.push({ ...grade(e, cur?.seq ?? 0, now), previousSeq: cur?.seq ?? 0 });
+      }
+      // At most one batch is being written while the next one is read and graded.
+      await writing;
+      writing = commit(async () => {
+        let keep = made;
+        if (singleCommits !== seen) {
+          // A single re-grade committed meanwhile: never overwrite a newer grade.
+          const latest = (await sub.getMany(made.map((m) => keys.current(m.uscc)))) as Array<CurrentGrade | undefined>;
+          keep = made.filter((m, i) => (latest[i]?.seq ?? 0) === m.previousSeq);
+        }
+        if (keep.length > 0) await store.db.batch(keep.flatMap((m) => m.ops));
+        for (const m of keep) {
+          summary.graded++;
+          summary.grades[m.grade]++;
+          emit(m.uscc);
+        }
+      });
+      // Handled here, thrown by the next `await writing`: no unhandled rejection in between.
+      writing.catch(() => undefined);
+    };
+    try {
       for await (const e of c.inputs.scan(responsibleFor, options.signal)) {
         summary.enterprises++;
-        pending.push(e);
+        pending.push({ e, cur: await indexed(e.uscc) });
         if (pending.length >= RUN_BATCH) {
           await flush(pending);
           pending = [];
@@ -275,14 +270,37 @@ export function createEvaluator(c: EvaluatorComponents): Evaluator {
       }
       if (pending.length > 0) await flush(pending);
       await writing;
-      summary.ms = Math.round(performance.now() - started);
-      return summary;
+    } finally {
+      await index.close();
+    }
+    summary.ms = Math.round(performance.now() - started);
+    return summary;
+  };
+
+  return {
+    responsibleFor,
+    reevaluate,
+    current,
+    runAll,
+    async changed(uscc) {
+      const e = await c.inputs.one(uscc);
+      if (!e || !responsibleFor(e.registration)) return false;
+      return needs(e, await currentIndex(uscc), c.now());
+    },
+    async history(uscc) {
+      const cur = await currentIndex(uscc);
+      const out: GradeRecord[] = [];
+      for await (const [k, v] of sub.iterator(keys.historyRange(uscc))) {
+        const seq = Number(k.slice(k.lastIndexOf('!') + 1));
+        if (seq !== cur?.seq) out.push(unpackGrade(uscc, seq, v as StoredGrade));
+      }
+      return out;
     },
     async distribution() {
       const counts = new Map<string, number>();
-      for await (const v of sub.values({ gte: 'g!', lt: 'g"' })) {
-        const s = v as string;
-        counts.set(s, (counts.get(s) ?? 0) + 1);
+      for await (const v of sub.values(keys.currentRange)) {
+        const k = `${(v as CurrentGrade).grade}${(v as CurrentGrade).industry}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
       }
       return [...counts.entries()]
         .map(([k, count]) => ({ city: c.city, industry: k.slice(1) || '?', grade: k[0], count }))

@@ -120,8 +120,12 @@ export function createExchange(c: ExchangeComponents) {
     }
   };
 
-  c.evaluator.onGraded((g) => {
-    if (subscribed.has(g.uscc)) void push(g);
+  c.evaluator.onGraded((uscc) => {
+    if (!subscribed.has(uscc)) return;
+    void c.evaluator
+      .current(uscc)
+      .then((g) => g && push(g))
+      .catch((err) => log.warn({ err: (err as Error).message }, 'new grade not pushed'));
   });
 
   return {

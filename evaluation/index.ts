@@ -11,7 +11,7 @@ export { type Explanation, evaluateEnterprise, explanationDigest, type GradeCap 
 export * from './errors.ts';
 export { type EvaluationRunSummary, type Evaluator, RENEW_BEFORE_DAYS } from './evaluator.ts';
 export { CROSS_CITY_PURPOSE, type PeerRef } from './exchange.ts';
-export type { IndicatorResult, IndicatorValue } from './indicators.ts';
+export { describeIndicators, type IndicatorResult, type IndicatorValue, type IndicatorView } from './indicators.ts';
 export type { EvaluationPeers } from './ports.ts';
 export * from './scheme.ts';
 export * from './schemes.ts';

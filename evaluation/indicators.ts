@@ -14,12 +14,12 @@ import type { IndicatorSpec } from './scheme.ts';
 /** An indicator's value as the explanation shows it. */
 export type IndicatorValue = number | string | null | Record<string, number>;
 
-/** One indicator of one enterprise's evaluation. */
+/**
+ * One indicator of one enterprise's evaluation. Its name, kind and weight are the scheme's (the
+ * explanation names the scheme and version); see {@link describeIndicators} for a reader's view.
+ */
 export interface IndicatorResult {
   id: string;
-  kind: IndicatorSpec['kind'];
-  name: string;
-  weight: number;
   value: IndicatorValue;
   /** Integer points in [0, weight]; the points of all indicators add up to the score. */
   points: number;
@@ -40,6 +40,25 @@ export interface IndicatorInputs {
   facts: readonly CreditFact[];
   /** The evaluation date, `YYYY-MM-DD`. */
   today: string;
+  /** The facts of one subtype (grouped once per enterprise). */
+  of(subtype: string): readonly CreditFact[];
+}
+
+const NONE: readonly CreditFact[] = Object.freeze([]);
+
+/** Indicator inputs with the facts grouped by subtype. */
+export function indicatorInputs(
+  registration: LegalPerson,
+  facts: readonly CreditFact[],
+  today: string,
+): IndicatorInputs {
+  const by = new Map<string, CreditFact[]>();
+  for (const f of facts) {
+    const list = by.get(f.subtype);
+    if (list) list.push(f);
+    else by.set(f.subtype, [f]);
+  }
+  return { registration, facts, today, of: (subtype) => by.get(subtype) ?? NONE };
 }
 
 /** Whether a fact counts in evaluations (not repaired, expired or corrected). */
@@ -81,7 +100,6 @@ function windowChange(facts: readonly CreditFact[], today: string): string | und
 }
 
 const clamp = (n: number, max: number) => Math.max(0, Math.min(max, n));
-const ofSubtype = (facts: readonly CreditFact[], subtype: string) => facts.filter((f) => f.subtype === subtype);
 const ids = (facts: readonly CreditFact[]) => facts.map((f) => f.id);
 const disputedOf = (facts: readonly CreditFact[]) => {
   const d = facts.filter((f) => f.status === 'DISPUTED').map((f) => f.id);
@@ -106,22 +124,24 @@ function deductions(
   subtype: string,
   deductEach: (f: CreditFact) => number,
   extra: (f: CreditFact) => boolean = () => true,
-): Omit<IndicatorResult, 'id' | 'kind' | 'name' | 'weight'> {
-  const all = ofSubtype(inputs.facts, subtype).filter(extra);
+): Computed {
+  const all = inputs.of(subtype).filter(extra);
   const live = all.filter((f) => inForce(f, inputs.today));
   const deducted = live.reduce((s, f) => s + deductEach(f), 0);
+  const changesOn = all.length > 0 ? windowChange(all, inputs.today) : undefined;
   return {
     value: live.length,
     points: clamp(spec.weight - deducted, spec.weight),
     facts: ids(live),
     ...disputedOf(live),
-    ...(windowChange(all, inputs.today) ? { changesOn: windowChange(all, inputs.today) } : {}),
+    ...(changesOn ? { changesOn } : {}),
   };
 }
 
 /** Latest facts of a subtype by their payload period (`YYYY-MM`), newest first. */
-function latestPeriods(facts: readonly CreditFact[], subtype: string, n: number): CreditFact[] {
-  return ofSubtype(facts, subtype)
+function latestPeriods(inputs: IndicatorInputs, subtype: string, n: number): CreditFact[] {
+  return inputs
+    .of(subtype)
     .filter(counts)
     .sort((a, b) =>
       String(b.payload.period ?? b.decisionDate).localeCompare(String(a.payload.period ?? a.decisionDate)),
@@ -129,20 +149,50 @@ function latestPeriods(facts: readonly CreditFact[], subtype: string, n: number)
     .slice(0, n);
 }
 
-type Computed = Omit<IndicatorResult, 'id' | 'kind' | 'name' | 'weight'>;
+type Computed = Omit<IndicatorResult, 'id'>;
 
-/** Computes one indicator. */
+/**
+ * Computes one indicator. The result is built with its keys in sorted order, so that its
+ * canonical JSON (RFC 8785) is its `JSON.stringify` (see `canonical.ts`).
+ */
 export function computeIndicator(spec: IndicatorSpec, inputs: IndicatorInputs): IndicatorResult {
-  const head = { id: spec.id, kind: spec.kind, name: spec.name, weight: spec.weight };
-  return { ...head, ...compute(spec, inputs) };
+  return indicatorResult(spec.id, compute(spec, inputs));
+}
+
+/** An indicator result with its keys in sorted order (its canonical JSON is its JSON). */
+export function indicatorResult(id: string, r: Omit<IndicatorResult, 'id'>): IndicatorResult {
+  const out = {} as IndicatorResult;
+  if (r.changesOn !== undefined) out.changesOn = r.changesOn;
+  if (r.disputed !== undefined) out.disputed = r.disputed;
+  out.facts = r.facts;
+  out.id = id;
+  if (r.note !== undefined) out.note = r.note;
+  out.points = r.points;
+  out.value = r.value;
+  return out;
+}
+
+/** An indicator as a reader sees it: its result with the scheme's name, kind and weight. */
+export type IndicatorView = IndicatorResult & Pick<IndicatorSpec, 'name' | 'kind' | 'weight'>;
+
+/** The results of an explanation with the scheme's name, kind and weight of each indicator. */
+export function describeIndicators(
+  specs: readonly IndicatorSpec[],
+  results: readonly IndicatorResult[],
+): IndicatorView[] {
+  return results.map((r) => {
+    const spec = specs.find((s) => s.id === r.id);
+    return { ...r, name: spec?.name ?? r.id, kind: spec?.kind ?? 'registrationStatus', weight: spec?.weight ?? 0 };
+  });
 }
 
 function compute(spec: IndicatorSpec, inputs: IndicatorInputs): Computed {
-  const { registration: reg, facts, today } = inputs;
+  const { registration: reg, today } = inputs;
   switch (spec.kind) {
     case 'registrationAge': {
       const years = Math.max(0, fullYears(reg.establishedOn, today));
-      const band = [...spec.bands].reverse().find((b) => years >= b.minYears) ?? spec.bands[0];
+      let band = spec.bands[0];
+      for (const b of spec.bands) if (years >= b.minYears) band = b;
       const next = spec.bands.find((b) => b.minYears > years);
       return {
         value: years,
@@ -155,7 +205,8 @@ function compute(spec: IndicatorSpec, inputs: IndicatorInputs): Computed {
     case 'registrationStatus':
       return { value: reg.status, points: spec.points[reg.status], facts: [] };
     case 'taxGrade': {
-      const latest = ofSubtype(facts, 'TAX_GRADE')
+      const latest = inputs
+        .of('TAX_GRADE')
         .filter(counts)
         .sort(
           (a, b) =>
@@ -172,7 +223,7 @@ function compute(spec: IndicatorSpec, inputs: IndicatorInputs): Computed {
       };
     }
     case 'socialInsuranceArrears': {
-      const months = latestPeriods(facts, 'SOCIAL_INSURANCE', spec.months);
+      const months = latestPeriods(inputs, 'SOCIAL_INSURANCE', spec.months);
       const arrears = months.filter((f) => Number(f.payload.arrearsYuan ?? 0) > 0);
       return {
         value: months.length === 0 ? null : arrears.length,
@@ -183,7 +234,7 @@ function compute(spec: IndicatorSpec, inputs: IndicatorInputs): Computed {
       };
     }
     case 'utilityArrears': {
-      const periods = latestPeriods(facts, 'UTILITY', spec.periods);
+      const periods = latestPeriods(inputs, 'UTILITY', spec.periods);
       const months = periods.reduce((s, f) => s + Math.max(0, Number(f.payload.arrearsMonths ?? 0)), 0);
       return {
         value: periods.length === 0 ? null : months,
@@ -202,8 +253,8 @@ function compute(spec: IndicatorSpec, inputs: IndicatorInputs): Computed {
         (f) => spec.deduct[severity(f)],
         (f) => f.polarity === 'NEGATIVE',
       );
-      const live = facts.filter((f) => r.facts.includes(f.id));
-      const by = { MINOR: 0, GENERAL: 0, SERIOUS: 0 };
+      const live = inputs.of('ADMIN_PENALTY').filter((f) => r.facts.includes(f.id));
+      const by = { GENERAL: 0, MINOR: 0, SERIOUS: 0 };
       for (const f of live) by[severity(f)]++;
       return { ...r, value: by };
     }
@@ -221,7 +272,7 @@ function compute(spec: IndicatorSpec, inputs: IndicatorInputs): Computed {
       return deductions(spec, inputs, 'SERIOUS_DISHONESTY', () => spec.deductPerEntry);
     case 'honours': {
       const year = Number(today.slice(0, 4));
-      const all = ofSubtype(facts, 'HONOUR').filter(counts);
+      const all = inputs.of('HONOUR').filter(counts);
       const recent = all.filter((f) => Number(f.payload.year ?? 0) >= year - spec.withinYears);
       const oldest = Math.min(...recent.map((f) => Number(f.payload.year ?? year)));
       return {
@@ -233,11 +284,11 @@ function compute(spec: IndicatorSpec, inputs: IndicatorInputs): Computed {
       };
     }
     case 'commitments': {
-      const all = ofSubtype(facts, 'COMMITMENT').filter(counts);
+      const all = inputs.of('COMMITMENT').filter(counts);
       const kept = all.filter((f) => f.payload.fulfilment === 'FULFILLED');
       const broken = all.filter((f) => f.payload.fulfilment === 'BROKEN');
       return {
-        value: { kept: kept.length, broken: broken.length },
+        value: { broken: broken.length, kept: kept.length },
         points: clamp(spec.base + kept.length * spec.perKept - broken.length * spec.perBroken, spec.weight),
         facts: ids([...kept, ...broken]),
         ...disputedOf([...kept, ...broken]),

@@ -10,10 +10,11 @@
  * as raw JSON in two merged cursors, so each record is parsed once and hashed as stored; both
  * ways give the same digest (tested).
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { type CreditFact, FACT_SECTION, type LegalPerson } from '../model/index.ts';
 import type { ProfileStore } from '../profiles/index.ts';
 import { jsonSublevel, type RootDb } from '../storage/index.ts';
+import { Cursor } from './cursor.ts';
 
 /** What one enterprise is evaluated from. */
 export interface EnterpriseInputs {
@@ -34,45 +35,11 @@ export interface InputSource {
 }
 
 const DOMAIN = 'credit-data-space/evaluation-inputs/v1\n';
-/** Entries read per cursor step. */
-const CHUNK = 1000;
 const EVALUATION_SECTION = '!evaluation!';
 
-const start = () => createHash('sha256').update(DOMAIN);
-const add = (h: Hash, key: string, json: string) => h.update(key).update('\0').update(json).update('\n');
-
-/** A cursor over one key range of raw JSON values, read in chunks. */
-class Cursor {
-  readonly #it;
-  #buf: Array<[string, string]> = [];
-  #i = 0;
-  #done = false;
-  constructor(sub: ReturnType<typeof jsonSublevel>, gte: string, lt: string) {
-    this.#it = sub.iterator({ gte, lt, valueEncoding: 'utf8' }) as unknown as {
-      nextv(n: number): Promise<Array<[string, string]>>;
-      close(): Promise<void>;
-    };
-  }
-  /** The current entry, or `undefined` at the end. */
-  async peek(): Promise<[string, string] | undefined> {
-    if (this.#i < this.#buf.length) return this.#buf[this.#i];
-    if (this.#done) return undefined;
-    this.#buf = await this.#it.nextv(CHUNK);
-    this.#i = 0;
-    if (this.#buf.length === 0) this.#done = true;
-    return this.#buf[0];
-  }
-  /** Whether an entry is buffered (a synchronous `peek`). */
-  buffered(): [string, string] | undefined {
-    return this.#i < this.#buf.length ? this.#buf[this.#i] : undefined;
-  }
-  advance() {
-    this.#i++;
-  }
-  close() {
-    return this.#it.close();
-  }
-}
+/** The text an enterprise's digest is computed over, one record at a time (hashed once, at the end). */
+const line = (key: string, json: string) => `${key}\0${json}\n`;
+const digestOf = (text: string) => createHash('sha256').update(DOMAIN).update(text).digest('hex');
 
 /** What the input source needs. */
 export interface InputSourceComponents {
@@ -87,14 +54,14 @@ export function profileInputs(c: InputSourceComponents): InputSource {
     async one(uscc) {
       const registration = await c.profiles.getEnterprise(uscc);
       if (!registration) return undefined;
-      const h = add(start(), `e!${uscc}`, JSON.stringify(registration));
+      let text = line(`e!${uscc}`, JSON.stringify(registration));
       const facts: CreditFact[] = [];
       for (const f of await c.profiles.getFacts(uscc)) {
         if (f.subtype === 'EVALUATION') continue;
         facts.push(f);
       }
-      for (const [key, f] of keyed(uscc, facts)) add(h, key, JSON.stringify(f));
-      return { uscc, registration, facts, digest: h.digest('hex') };
+      for (const [key, f] of keyed(uscc, facts)) text += line(key, JSON.stringify(f));
+      return { uscc, registration, facts, digest: digestOf(text) };
     },
     async *scan(wanted, signal) {
       const enterprises = new Cursor(sub, 'e!', 'e"');
@@ -108,7 +75,7 @@ export function profileInputs(c: InputSourceComponents): InputSource {
           const uscc = e[0].slice(2);
           const registration = JSON.parse(e[1]) as LegalPerson;
           const take = wanted(registration);
-          const h = take ? add(start(), e[0], e[1]) : undefined;
+          let text = take ? line(e[0], e[1]) : undefined;
           const list: CreditFact[] = [];
           for (;;) {
             const f = facts.buffered() ?? (await facts.peek());
@@ -120,11 +87,11 @@ export function profileInputs(c: InputSourceComponents): InputSource {
             }
             if (owner !== uscc || f[0][2 + uscc.length] !== '!') break;
             facts.advance();
-            if (!h || f[0].includes(EVALUATION_SECTION, 2 + uscc.length)) continue;
-            add(h, f[0], f[1]);
+            if (text === undefined || f[0].includes(EVALUATION_SECTION, 2 + uscc.length)) continue;
+            text += line(f[0], f[1]);
             list.push(JSON.parse(f[1]) as CreditFact);
           }
-          if (h) yield { uscc, registration, facts: list, digest: h.digest('hex') };
+          if (text !== undefined) yield { uscc, registration, facts: list, digest: digestOf(text) };
         }
       } finally {
         await Promise.all([enterprises.close(), facts.close()]);

@@ -13,14 +13,16 @@ import type { RootDb } from '../storage/index.ts';
 import type { SignedAgreement } from './agreement.ts';
 import { type AgreementBook, type AgreementProposal, createAgreementBook } from './agreements.ts';
 import type { SignedAttestation } from './attestation.ts';
+import type { Explanation } from './engine.ts';
 import { ForbiddenError, InvalidInputError, NotResponsibleError } from './errors.ts';
 import { createEvaluator, type EvaluationRunSummary, type Evaluator } from './evaluator.ts';
 import { createExchange, type Exchange, type PeerRef } from './exchange.ts';
+import { describeIndicators, type IndicatorView } from './indicators.ts';
 import { profileInputs } from './inputs.ts';
 import type { EvaluationPeers } from './ports.ts';
 import { createRecognition, type Recognition } from './recognition.ts';
 import type { Scheme } from './scheme.ts';
-import { schemeForCity } from './schemes.ts';
+import { schemeById, schemeForCity } from './schemes.ts';
 import {
   evaluationStore,
   type GradeRecord,
@@ -33,8 +35,9 @@ import type { CentreInfo, DistributionRow } from './types.ts';
 /** Purpose of the log entries of API reads of grades. */
 export const EVALUATION_READ_PURPOSE = 'credit-evaluation';
 
-/** A grade as the API shows it: the record, its signed attestation and its history. */
-export interface EvaluationView extends Omit<GradeRecord, 'document'> {
+/** A grade as the API shows it: the record (indicators named), its signed attestation and its history. */
+export interface EvaluationView extends Omit<GradeRecord, 'document' | 'explanation'> {
+  explanation: Omit<Explanation, 'indicators'> & { indicators: IndicatorView[] };
   attestation: SignedAttestation;
   history: Array<Pick<GradeRecord, 'seq' | 'grade' | 'score' | 'maxScore' | 'scheme' | 'evaluatedAt' | 'validUntil'>>;
 }
@@ -176,9 +179,11 @@ export function createEvaluationService(
   });
 
   const viewOf = async (g: GradeRecord): Promise<EvaluationView> => {
-    const { document: _, ...rest } = g;
+    const { document: _, explanation, ...rest } = g;
+    const specs = schemeById(g.scheme.id, g.scheme.version)?.indicators ?? [];
     return {
       ...rest,
+      explanation: { ...explanation, indicators: describeIndicators(specs, explanation.indicators) },
       attestation: evaluator.issue(g),
       history: (await evaluator.history(g.uscc)).map((h) => ({
         seq: h.seq,

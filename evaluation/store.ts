@@ -3,9 +3,10 @@
  * subscriptions) and `evaluation-agreements` sublevel (agreements, beside the roster's `federation`
  * sublevel). Keys (`!` separates parts; USCCs, cities and node ids never contain it):
  *
- * - `c!<uscc>` → {@link GradeRecord}: the current grade this node issued
- * - `h!<uscc>!<seq>` → {@link GradeRecord}: earlier grades, kept (seq zero-padded to 10 digits)
- * - `g!<uscc>` → `<grade><industry letter>`: a small index for grade distributions
+ * - `h!<uscc>!<seq>` → `StoredGrade` (record.ts): every grade this node issued, the current one and the
+ *   earlier ones (seq zero-padded to 10 digits); a new grade never rewrites an old one
+ * - `c!<uscc>` → {@link CurrentGrade}: which grade is current, with what a full run compares
+ *   (small: a run reads it beside the inputs; distributions count it)
  * - `r!<uscc>!<city>` → {@link RecognitionRecord}: the latest attestation of another city and how
  *   this node recognised it
  * - `s!<uscc>!<node>` → ISO time: a centre that recognised this node's grade, to push new ones to
@@ -40,6 +41,18 @@ export interface GradeRecord {
   explanation: Explanation;
   /** The attestation document (canonical JSON), signed when the grade is issued (see `Evaluator.issue`). */
   document: string;
+}
+
+/** The index entry of an enterprise's current grade. */
+export interface CurrentGrade {
+  seq: number;
+  grade: Grade;
+  industry: string;
+  inputsDigest: string;
+  validUntil: string;
+  stableUntil?: string;
+  /** `id@version` of the scheme. */
+  scheme: string;
 }
 
 /** Why a foreign attestation is not recognised as is. */
@@ -115,7 +128,7 @@ export const keys = {
   current: (uscc: string) => `c!${uscc}`,
   history: (uscc: string, seq: number) => `h!${uscc}!${String(seq).padStart(10, '0')}`,
   historyRange: (uscc: string) => ({ gte: `h!${uscc}!`, lt: `h!${uscc}!\xff` }),
-  grade: (uscc: string) => `g!${uscc}`,
+  currentRange: { gte: 'c!', lt: 'c"' },
   recognition: (uscc: string, city: string) => `r!${uscc}!${city}`,
   recognitionRange: (uscc: string) => ({ gte: `r!${uscc}!`, lt: `r!${uscc}!\xff` }),
   subscriber: (uscc: string, node: string) => `s!${uscc}!${node}`,
