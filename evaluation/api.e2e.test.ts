@@ -186,4 +186,30 @@ describe('evaluation through the API and the CLI', () => {
     const out = await run(process.execPath, [CLI, 'evaluate', '--config', join(dir, 'zz.json'), '--json']);
     expect(JSON.parse(out.stdout)).toMatchObject({ graded: 0 });
   });
+  it('grades a stopped node’s database with credit-node evaluate, then only what changed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'eval-cli-offline-'));
+    const run = promisify(execFile);
+    const cli = (...args: string[]) => run(process.execPath, [CLI, ...args]);
+    await cli('init', '--dir', dir, '--node-id', 'zz-offline', '--role', 'city-peer', '--city', 'ZZ', '--port', '0');
+    await cli(
+      'ingest',
+      '--data-dir',
+      dir,
+      '--json',
+      ...['enterprises', 'facts'].map((f) => join(data, `zz-centre/${f}.ndjson`)),
+    );
+    const first = JSON.parse((await cli('evaluate', '--config', join(dir, 'config.json'), '--json')).stdout);
+    expect(first.graded).toBeGreaterThan(20);
+    expect(first.graded).toBe(first.enterprises);
+    const again = JSON.parse((await cli('evaluate', '--config', join(dir, 'config.json'), '--json')).stdout);
+    expect(again).toMatchObject({ graded: 0, unchanged: first.enterprises });
+    const one = JSON.parse(
+      (await cli('evaluate', '--config', join(dir, 'config.json'), '--uscc', zzB, '--json')).stdout,
+    );
+    expect(one).toMatchObject({ enterprises: 1, graded: 0 });
+    const bad = await cli('evaluate', '--config', join(dir, 'config.json'), '--uscc', 'nonsense').catch(
+      (e: { code: number }) => e,
+    );
+    expect((bad as { code: number }).code).toBe(2);
+  });
 });
