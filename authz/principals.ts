@@ -9,7 +9,7 @@ import { validateUscc } from '../model/index.ts';
 import { InvalidInputError, UnauthenticatedError } from './errors.ts';
 
 /** Roles of API users. */
-export const PRINCIPAL_ROLES = ['bank-officer', 'enterprise', 'centre-staff', 'auditor'] as const;
+export const PRINCIPAL_ROLES = ['bank-officer', 'enterprise', 'centre-staff', 'auditor', 'gov-system'] as const;
 export type PrincipalRole = (typeof PRINCIPAL_ROLES)[number];
 
 /** An authenticated API user. */
@@ -21,12 +21,15 @@ export interface Principal {
   bank?: string;
   /** USCC of the enterprise a representative acts for. */
   uscc?: string;
+  /** Code of the government department a business system (`gov-system`) belongs to, e.g. `xm-finance`. */
+  department?: string;
 }
 
 /** Explicit JWT type (RFC 8725 §3.11), so no other JWT kind can stand in for an API token. */
 export const TOKEN_TYP = 'credit-api+jwt';
 const SUB_RE = /^[A-Za-z0-9._@:-]{1,128}$/;
 const NODE_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const DEPARTMENT_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Checks a principal's shape. @throws InvalidInputError */
 export function checkPrincipal(p: Principal): Principal {
@@ -39,6 +42,11 @@ export function checkPrincipal(p: Principal): Principal {
     const r = validateUscc(p.uscc ?? '');
     if (!r.valid) throw new InvalidInputError('an enterprise representative needs a valid USCC');
     return { sub: p.sub, role: p.role, uscc: r.code };
+  }
+  if (p.role === 'gov-system') {
+    if (!DEPARTMENT_RE.test(p.department ?? ''))
+      throw new InvalidInputError('a government business system needs the code of its department');
+    return { sub: p.sub, role: p.role, department: p.department };
   }
   return p.role === 'bank-officer' ? { sub: p.sub, role: p.role, bank: p.bank } : { sub: p.sub, role: p.role };
 }
@@ -74,6 +82,7 @@ export function createTokenService(init: TokenServiceInit): TokenService {
       const claims: Record<string, unknown> = { role: p.role };
       if (p.bank) claims.bank = p.bank;
       if (p.uscc) claims.uscc = p.uscc;
+      if (p.department) claims.department = p.department;
       return jwt.sign(claims, privateKey, {
         algorithm: 'ES256',
         header: { alg: 'ES256', typ: TOKEN_TYP },
@@ -110,7 +119,7 @@ export function createTokenService(init: TokenServiceInit): TokenService {
       if (typeof c.exp !== 'number' || typeof c.sub !== 'string') throw new UnauthenticatedError('token invalid');
       let principal: Principal;
       try {
-        principal = checkPrincipal({ sub: c.sub, role: c.role, bank: c.bank, uscc: c.uscc });
+        principal = checkPrincipal({ sub: c.sub, role: c.role, bank: c.bank, uscc: c.uscc, department: c.department });
       } catch {
         throw new UnauthenticatedError('token invalid');
       }

@@ -16,9 +16,9 @@ export const rootTypeDefs = /* GraphQL */ `
   "Arbitrary JSON (fact payloads)."
   scalar JSON
 
-  enum Role { BANK_OFFICER ENTERPRISE CENTRE_STAFF AUDITOR }
+  enum Role { BANK_OFFICER ENTERPRISE CENTRE_STAFF AUDITOR GOV_SYSTEM }
 
-  type Principal { sub: String! role: Role! bank: String uscc: String }
+  type Principal { sub: String! role: Role! bank: String uscc: String department: String }
 
   type Purpose { id: ID! description: String! maxDays: Int! scopes: [String!]! maxRetentionDays: Int! }
 
@@ -36,6 +36,7 @@ const ROLE_TO_GQL: Record<Principal['role'], string> = {
   enterprise: 'ENTERPRISE',
   'centre-staff': 'CENTRE_STAFF',
   auditor: 'AUDITOR',
+  'gov-system': 'GOV_SYSTEM',
 };
 
 /**

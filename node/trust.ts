@@ -46,8 +46,8 @@ export function trustedIssuers(
 /**
  * Whether a node issues (and accepts) API tokens for a principal. In a federation a node speaks
  * only for its own organisation: a bank's node for its own officers, the centres and the
- * easy-loan platform for enterprises, the centres for their staff; auditors (the regulator) on
- * every node. A stand-alone node is one organisation's sandbox and issues any role.
+ * easy-loan platform for enterprises, the centres for their staff and for the government business
+ * systems that check and intercept (`gov-system`); auditors (the regulator) on every node. A stand-alone node is one organisation's sandbox and issues any role.
  * Returns the reason when not allowed.
  */
 export function tokenRefusal(config: NodeConfig, p: Principal): string | undefined {
@@ -65,6 +65,8 @@ export function tokenRefusal(config: NodeConfig, p: Principal): string | undefin
       return CENTRE_ROLES.has(config.role) ? undefined : 'centre staff sign in at a credit centre';
     case 'auditor':
       return undefined;
+    case 'gov-system':
+      return CENTRE_ROLES.has(config.role) ? undefined : 'government business systems sign in at a credit centre';
     default:
       return 'unknown role';
   }
