@@ -88,6 +88,14 @@ export type {
   SignedCheckpoint,
 } from './types.ts';
 
+/**
+ * Largest group-commit batch: building a batch's entries, hashes and commitments runs on the event
+ * loop (~0.12 ms per entry), so batches stay small enough not to stall it (a 4,096 batch stalled it
+ * for half a second under joint queries), while still amortising one synced write over many entries
+ * (measured beside 4,096 in the same run on a loaded machine: within its noise).
+ */
+export const DEFAULT_MAX_BATCH = 2048;
+
 interface Waiter {
   event: AccessEvent;
   resolve: (r: AppendReceipt) => void;
@@ -141,7 +149,7 @@ class MerkleAccessLog implements AccessLog {
     this.#sub = jsonSublevel(components.db, 'accesslog');
     this.#private = jsonSublevel(components.db, 'accesslog-private');
     this.#interval = init.checkpointIntervalMs ?? 1000;
-    this.#maxBatch = init.maxBatch ?? 4096;
+    this.#maxBatch = init.maxBatch ?? DEFAULT_MAX_BATCH;
     this.#signer = ed25519Signer(components.identitySeed);
     this.#startupCheck = init.startupCheck ?? 4096;
     this.#alarms = new AlarmBook((a) => this.#log.error({ alarm: a }, 'access log alarm'));

@@ -82,6 +82,17 @@ describe('federation host', () => {
         new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))),
     });
     await hosts.centre.register({
+      id: '/test/large/1.0.0',
+      roles: ['bank'],
+      maxRequestBytes: 12 * 1024 * 1024,
+      timeoutMs: 20_000,
+      maxConcurrentPerPeer: 1,
+      handle: async (req) => ({
+        length: String((req as { blob: string }).blob).length,
+        blob: (req as { blob: string }).blob,
+      }),
+    });
+    await hosts.centre.register({
       id: '/test/centre-only/1.0.0',
       roles: ['credit-centre'],
       maxRequestBytes: 1024,
@@ -112,6 +123,18 @@ describe('federation host', () => {
     await expect(hosts.bank.request('centre', '/test/centre-only/1.0.0', {})).rejects.toBeInstanceOf(
       PeerUnavailableError,
     );
+  });
+
+  it("carries frames larger than libp2p's default 4 MiB read buffer both ways when the limits allow them", async () => {
+    const blob = 'y'.repeat(9 * 1024 * 1024);
+    const answer = (await hosts.bank.request(
+      'centre',
+      '/test/large/1.0.0',
+      { blob },
+      { timeoutMs: 20_000, maxResponseBytes: 12 * 1024 * 1024 },
+    )) as { length: number; blob: string };
+    expect(answer.length).toBe(blob.length);
+    expect(answer.blob.length).toBe(blob.length);
   });
 
   it('rejects an oversized request frame with BAD_FRAME', async () => {

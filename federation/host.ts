@@ -103,6 +103,10 @@ export interface FederationHostInit {
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/** libp2p's default read buffer; frames up to it are refused by their length (BAD_FRAME), not by overflow. */
+const DEFAULT_READ_BUFFER = 4 * 1024 * 1024;
+/** A read buffer that holds a whole frame of `max` bytes and its varint length prefix. */
+const readBuffer = (max: number) => Math.max(DEFAULT_READ_BUFFER, max + 16);
 
 type Frame = { ok: true; body: unknown } | { ok: false; error: { code: string; message: string; details?: unknown } };
 
@@ -178,7 +182,10 @@ class Host implements FederationHost {
     }
     const key = `${peer.nodeId}\0${spec.id}`;
     const n = this.#inflight.get(key) ?? 0;
-    const lp = lpStream(stream, { maxDataLength: spec.maxRequestBytes });
+    const lp = lpStream(stream, {
+      maxDataLength: spec.maxRequestBytes,
+      maxBufferSize: readBuffer(spec.maxRequestBytes),
+    });
     const signal = AbortSignal.any([AbortSignal.timeout(spec.timeoutMs), this.#stopping.signal]);
     try {
       if (n >= spec.maxConcurrentPerPeer) {
@@ -235,9 +242,9 @@ class Host implements FederationHost {
     } catch (err) {
       throw new PeerUnavailableError(`node ${nodeId} is unreachable on ${protocol}`, { cause: err });
     }
-    const lp = lpStream(stream, {
-      maxDataLength: options.maxResponseBytes ?? this.#init.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-    });
+    const maxResponse = options.maxResponseBytes ?? this.#init.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    // The read buffer must hold a whole frame (libp2p's default is 4 MiB, whatever maxDataLength says).
+    const lp = lpStream(stream, { maxDataLength: maxResponse, maxBufferSize: readBuffer(maxResponse) });
     let frame: Frame;
     try {
       await lp.write(toUtf8(JSON.stringify(body)), { signal });

@@ -64,6 +64,8 @@ export const DAILY_POINT_QUOTA = 500_000;
 /** How often a centre rescans its facts for listing changes. */
 export const LIST_REFRESH_MS = 30_000;
 const CENTRE_ROLES = new Set(['credit-centre', 'city-peer']);
+/** List changes applied between two yields to the event loop. */
+const REFRESH_SLICE = 1024;
 
 const FrameSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('info') }).strict(),
@@ -168,8 +170,21 @@ export function createListCheck(c: ListCheckComponents) {
           continue;
         }
         const before = listed.get(name) ?? new Set<string>();
-        for (const code of codes) if (!before.has(code)) list.add(toUtf8(code));
-        for (const code of before) if (!codes.has(code)) list.remove(toUtf8(code));
+        // Each change is a scalar multiplication: yield now and then so the node keeps answering.
+        let n = 0;
+        const pace = async () => {
+          if (++n % REFRESH_SLICE === 0) await new Promise((r) => setImmediate(r));
+        };
+        for (const code of codes)
+          if (!before.has(code)) {
+            list.add(toUtf8(code));
+            await pace();
+          }
+        for (const code of before)
+          if (!codes.has(code)) {
+            list.remove(toUtf8(code));
+            await pace();
+          }
       }
       for (const name of LIST_NAMES) listed.set(name, now.get(name)!);
     })().finally(() => {
