@@ -7,8 +7,10 @@ import { type AccessLogResolverServices, accessLogResolvers } from './access-log
 import { type ConsentResolverServices, consentResolvers } from './consents.ts';
 import { type EvaluationResolverServices, evaluationResolvers } from './evaluation.ts';
 import { type FederationResolverServices, federationResolvers } from './federation.ts';
+import { type InterceptResolverServices, interceptResolvers } from './intercept.ts';
 import { type JointResolverServices, jointResolvers } from './joint.ts';
 import { type ListCheckResolverServices, listCheckResolvers } from './list-check.ts';
+import { type ObjectionResolverServices, objectionResolvers } from './objections.ts';
 import { type ProfileResolverServices, profileResolvers } from './profiles.ts';
 import { rootResolvers } from './root.ts';
 
@@ -26,7 +28,9 @@ export interface ResolverServices
     FederationResolverServices,
     JointResolverServices,
     ListCheckResolverServices,
-    EvaluationResolverServices {}
+    EvaluationResolverServices,
+    InterceptResolverServices,
+    ObjectionResolverServices {}
 
 /** Builds the resolver map: the domains' maps merged, in the order of the schema's fragments. */
 export function createResolvers(s: ResolverServices) {
@@ -38,6 +42,8 @@ export function createResolvers(s: ResolverServices) {
   const federation = federationResolvers(s);
   const accessLog = accessLogResolvers(s);
   const evaluation = evaluationResolvers(s);
+  const intercept = interceptResolvers(s);
+  const objections = objectionResolvers(s);
   return {
     Query: {
       ...root.Query,
@@ -47,6 +53,8 @@ export function createResolvers(s: ResolverServices) {
       ...federation.Query,
       ...accessLog.Query,
       ...evaluation.Query,
+      ...intercept.Query,
+      ...objections.Query,
     },
     EnterpriseProfile: profiles.EnterpriseProfile,
     Mutation: {
@@ -56,6 +64,8 @@ export function createResolvers(s: ResolverServices) {
       ...federation.Mutation,
       ...accessLog.Mutation,
       ...evaluation.Mutation,
+      ...intercept.Mutation,
+      ...objections.Mutation,
     },
   };
 }

@@ -7,8 +7,10 @@ import { accessLogTypeDefs } from './access-log.ts';
 import { consentTypeDefs } from './consents.ts';
 import { evaluationTypeDefs } from './evaluation.ts';
 import { federationTypeDefs } from './federation.ts';
+import { interceptTypeDefs } from './intercept.ts';
 import { jointTypeDefs } from './joint.ts';
 import { listCheckTypeDefs } from './list-check.ts';
+import { objectionTypeDefs } from './objections.ts';
 import { profileTypeDefs } from './profiles.ts';
 import { rootTypeDefs } from './root.ts';
 
@@ -22,4 +24,6 @@ export const typeDefs = [
   federationTypeDefs,
   accessLogTypeDefs,
   evaluationTypeDefs,
+  interceptTypeDefs,
+  objectionTypeDefs,
 ];

@@ -26,6 +26,14 @@ import { createEvaluationService, type EvaluationPeers, type EvaluationService }
 import { createFederatedAudit } from '../federation/audit.ts';
 import { createJointJobs } from '../federation/joint/jobs.ts';
 import { createGraphqlHandler } from '../graphql/server.ts';
+import { createInterceptService, type InterceptPeers, type InterceptService } from '../intercept/index.ts';
+import {
+  createFactChanges,
+  createRedress,
+  type FactChangeService,
+  type ObjectionPeers,
+  type Redress,
+} from '../objections/index.ts';
 import { createProfileStore, type ProfileStore } from '../profiles/index.ts';
 import { openDatabase, type RootDb, storageGuard } from '../storage/index.ts';
 import type { NodeConfig } from './config.ts';
@@ -60,6 +68,12 @@ export interface CreditNode {
   readonly federation: NodeFederation | undefined;
   /** Public credit evaluation and mutual recognition: city centres (credit centre or city peer with a city) only. */
   readonly evaluation: EvaluationService | undefined;
+  /** Check-and-intercept for government business systems: credit centres and city peers only. */
+  readonly intercept: InterceptService | undefined;
+  /** Objections and credit repair: every node that holds facts (not banks). */
+  readonly redress: Redress | undefined;
+  /** Changes of facts after they were determined, with their history (objections, repair). */
+  readonly factChanges: FactChangeService;
   /** Base URL of the HTTP API once started. */
   readonly url: string | undefined;
   start(): Promise<void>;
@@ -148,6 +162,39 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
           logger,
         })
       : undefined;
+  // Check-and-intercept, objections and repair (DESIGN §9).
+  const isCentre = config.role === 'credit-centre' || config.role === 'city-peer';
+  const intercept: InterceptService | undefined = isCentre
+    ? createInterceptService({
+        db,
+        profiles,
+        log: accessLog,
+        nodeId: config.nodeId,
+        city: config.city,
+        peers: (): InterceptPeers | undefined => federation?.intercept.peers,
+        logger,
+      })
+    : undefined;
+  const factChanges = createFactChanges({ db, profiles, nodeId: config.nodeId, logger });
+  const redress: Redress | undefined =
+    config.role === 'bank'
+      ? undefined
+      : createRedress({
+          db,
+          facts: factChanges,
+          log: accessLog,
+          nodeId: config.nodeId,
+          peers: (): ObjectionPeers | undefined => federation?.objections.peers,
+          logger,
+        });
+  // A disputed, corrected or repaired fact: the grade is recomputed here, the centre's lists rescanned.
+  factChanges.onChange(async (change) => {
+    await evaluation?.reevaluate(change.uscc);
+    if (isCentre && federation)
+      void federation.listCheck
+        .refresh()
+        .catch((err) => logger.error({ err: (err as Error).message }, 'list refresh after a fact change failed'));
+  });
   // The HE worker pool (node-seal in worker threads) is started on the first joint query only.
   let hePool: HePool | undefined;
   const he = async () => {
@@ -169,6 +216,8 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
         profiles,
         he,
         evaluation: () => evaluation,
+        intercept: () => intercept,
+        redress: () => redress,
       })
     : undefined;
   access = createAccessService({
@@ -189,6 +238,8 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       audit: federation?.audit ?? createFederatedAudit({ log: accessLog, nodeId: config.nodeId }),
       clearFederationAlarms: federation ? (id, by) => federation.clearAlarms(id, by) : undefined,
       evaluation,
+      intercept,
+      redress,
       listCheck: federation
         ? (principal, usccs, purpose, options) => federation.listCheck.check(principal, usccs, purpose, options)
         : undefined,
@@ -255,7 +306,15 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     }
     if (req.url === '/metrics' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(renderMetrics(config, accessLog, federation, storage));
+      res.end(
+        renderMetrics(
+          config,
+          accessLog,
+          federation,
+          storage,
+          () => `${intercept?.metrics() ?? ''}${redress?.metrics() ?? ''}`,
+        ),
+      );
       return;
     }
     if (req.url === '/health' && req.method === 'GET') {
@@ -302,12 +361,16 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     tokenise,
     federation,
     evaluation,
+    intercept,
+    redress,
+    factChanges,
     get url() {
       return url;
     },
     async start() {
       await accessLog.start();
       await evaluation?.start();
+      await intercept?.start();
       server = createServer(handle);
       server.requestTimeout = 30_000;
       server.headersTimeout = 10_000;
@@ -319,9 +382,11 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       url = `http://${host}:${addr.port}`;
       await federation?.start();
+      await redress?.start();
       logger.info({ url, role: config.role }, 'node started');
     },
     async stop() {
+      await redress?.stop();
       await federation?.stop();
       await hePool?.close();
       if (server) {

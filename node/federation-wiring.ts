@@ -13,12 +13,16 @@ import { type ConsentSync, createConsentSync } from '../federation/consent-sync.
 import { createEvaluationProtocol, type EvaluationProtocol } from '../federation/evaluation-protocol.ts';
 import { createHealthService, type HealthService } from '../federation/health.ts';
 import { createFederationHost, type FederationHost } from '../federation/host.ts';
+import { createInterceptProtocol, type InterceptProtocol } from '../federation/intercept-protocol.ts';
 import { createJointQueries, type JointQueries } from '../federation/joint/protocol.ts';
 import { createListCheck, type ListCheck } from '../federation/list-check.ts';
+import { createObjectionProtocol, type ObjectionProtocol } from '../federation/objection-protocol.ts';
 import { createRosterService, type RosterService } from '../federation/roster-service.ts';
 import { createSectionFetching } from '../federation/sections.ts';
 import { createWitness, type Witness } from '../federation/witness.ts';
+import type { InterceptService } from '../intercept/index.ts';
 import { SCORE_MODEL_V1, SECTIONS } from '../model/index.ts';
+import type { Redress } from '../objections/index.ts';
 import type { ProfileStore } from '../profiles/index.ts';
 import type { RootDb } from '../storage/index.ts';
 import type { NodeConfig } from './config.ts';
@@ -42,6 +46,10 @@ export interface NodeFederation {
   listCheck: ListCheck;
   /** Evaluation exchanges between centres (attestations, agreements, distributions). */
   evaluation: EvaluationProtocol;
+  /** Check-and-intercept between centres (listings of the other cities). */
+  intercept: InterceptProtocol;
+  /** Objections, fact changes and repair between the nodes holding facts. */
+  objections: ObjectionProtocol;
   /** Reads sections from whichever nodes hold them. */
   source: SectionSource;
   /** Roster and witness alarms. */
@@ -70,6 +78,10 @@ export interface FederationWiringComponents {
   he: () => Promise<HePool>;
   /** The node's evaluation service (city nodes only); resolved lazily: it uses this federation's peers. */
   evaluation?: () => EvaluationService | undefined;
+  /** The node's check-and-intercept service (centres only); resolved lazily: it uses this federation's peers. */
+  intercept?: () => InterceptService | undefined;
+  /** The node's objections and repair (nodes holding facts); resolved lazily: they use this federation's peers. */
+  redress?: () => Redress | undefined;
 }
 
 /** Creates the federation side of a node. */
@@ -148,6 +160,20 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     quarantined: () => witness.quarantined(),
     logger,
   });
+  const intercept = createInterceptProtocol({
+    host,
+    nodeId: config.nodeId,
+    intercept: () => c.intercept?.(),
+    quarantined: () => witness.quarantined(),
+    logger,
+  });
+  const objections = createObjectionProtocol({
+    host,
+    nodeId: config.nodeId,
+    redress: () => c.redress?.(),
+    quarantined: () => witness.quarantined(),
+    logger,
+  });
   const sections = createSectionFetching({
     host,
     get access() {
@@ -172,6 +198,8 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     joint,
     listCheck,
     evaluation,
+    intercept,
+    objections,
     source: sections.source,
     alarms: () => [...roster.alarms().map((detail) => ({ kind: 'ROSTER_CONFLICT', detail })), ...witness.alarms()],
     quarantined: () => witness.quarantined(),
@@ -186,6 +214,8 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
       await joint.register();
       await listCheck.register();
       await evaluation.register();
+      await intercept.register();
+      await objections.register();
       await witness.register();
       await consentSync.start();
       await health.start();

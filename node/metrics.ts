@@ -12,6 +12,8 @@ export function renderMetrics(
   log: AccessLog,
   federation: NodeFederation | undefined,
   storage?: StorageGuard,
+  /** Metrics of other subsystems, already in the text format (e.g. check-and-intercept counters). */
+  more?: () => string,
 ): string {
   const lines: string[] = [];
   const gauge = (name: string, help: string, samples: Array<[string, number]>) => {
@@ -77,5 +79,5 @@ export function renderMetrics(
       [['', quarantined.length], ...quarantined.map((id): [string, number] => [`{node="${label(id)}"}`, 1])],
     );
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n${more?.() ?? ''}`;
 }

@@ -6,13 +6,15 @@
  */
 import type { Logger } from 'pino';
 import type { AccessLogPort } from '../accesslog/port.ts';
+import type { Principal } from '../authz/principals.ts';
 import type { CreditFact } from '../model/index.ts';
 import type { RootDb } from '../storage/index.ts';
+import { NotFoundError } from './errors.ts';
 import type { FactChange, FactChangeService } from './fact-changes.ts';
 import { createObjectionService, type ObjectionService } from './objections.ts';
 import { createOutbox } from './outbox.ts';
 import type { ObjectionPeers } from './ports.ts';
-import { createPropagation } from './propagation.ts';
+import { createPropagation, OBJECTION_PURPOSE } from './propagation.ts';
 import { createRepairService, type RepairService } from './repair.ts';
 import { REPAIR_POLICY, type RepairPolicy } from './repair-policy.ts';
 import { type ObjectionFiling, type ObjectionRecord, objectionStore } from './store.ts';
@@ -55,6 +57,11 @@ export interface Redress {
   objections: ObjectionService;
   repairs: RepairService;
   policy: RepairPolicy;
+  /**
+   * API: a fact's changes, oldest first: for centre staff and auditors, or the enterprise the fact
+   * is about (the read is logged).
+   */
+  factHistory(p: Principal, factId: string, correlationId: string): Promise<FactChange[]>;
   /** Federation: does this node hold the fact about `uscc`, and who determined it. */
   locate(factId: string, uscc: string): Promise<{ held: boolean; originNode?: string }>;
   /** Federation: a determining node's change of a fact (applied here to a copy). */
@@ -107,6 +114,26 @@ export function createRedress(c: RedressComponents, init: RedressInit = {}): Red
     objections,
     repairs,
     policy,
+    async factHistory(p, factId, correlationId) {
+      const fact = await c.facts.get(factId);
+      const allowed =
+        fact !== undefined &&
+        (p.role === 'centre-staff' || p.role === 'auditor' || (p.role === 'enterprise' && p.uscc === fact.uscc));
+      const subject = allowed ? fact.uscc : p.uscc;
+      await c.log.append({
+        time: new Date(now()).toISOString(),
+        actor: { node: c.nodeId, principal: `${p.role}:${p.sub}`, role: p.role },
+        action: 'PROFILE_READ',
+        decision: allowed ? 'ALLOW' : 'DENY',
+        ...(allowed ? {} : { reason: 'NOT_FOUND' }),
+        purpose: OBJECTION_PURPOSE,
+        scopes: ['fact-history'],
+        ...(subject ? { subject } : {}),
+        correlationId: correlationId.slice(0, 64),
+      });
+      if (!allowed) throw new NotFoundError('no fact with this id that you may see is held here');
+      return c.facts.history(factId);
+    },
     async locate(factId, uscc) {
       const f = await c.facts.get(factId);
       return f && f.uscc === uscc ? { held: true, originNode: f.originNode } : { held: false };
