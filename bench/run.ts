@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<{ bench: () => Promise<Record<string
   federation: () => import('./federation.ts'),
   psi: () => import('./psi.ts'),
   he: () => import('./he.ts'),
+  evaluation: () => import('./evaluation.ts'),
   joint: () => import('./joint.ts'),
 };
 
