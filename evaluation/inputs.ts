@@ -5,16 +5,14 @@
  *
  * The digest is SHA-256 over a domain prefix and, in store key order, each record's key and its
  * JSON (`JSON.stringify` of the stored record: the bytes the store holds), EVALUATION facts left
- * out (they are outputs). Reading one enterprise goes through the {@link ProfileStore}; the full
- * scan reads the store's documented key ranges (`e!<uscc>`, `f!<uscc>!…`, see `profiles/index.ts`)
- * as raw JSON in two merged cursors, so each record is parsed once and hashed as stored; both
- * ways give the same digest (tested).
+ * out (they are outputs). Both ways go through the {@link ProfileStore}: reading one enterprise
+ * with `getEnterprise` and `getFacts`, the full scan with its `scan`, which hands over each record
+ * as stored, so each is parsed once and hashed as stored; both ways give the same digest (tested).
  */
 import { createHash } from 'node:crypto';
 import { type CreditFact, FACT_SECTION, type LegalPerson } from '../model/index.ts';
 import type { ProfileStore } from '../profiles/index.ts';
-import { jsonSublevel, type RootDb } from '../storage/index.ts';
-import { Cursor } from './cursor.ts';
+import type { RootDb } from '../storage/index.ts';
 
 /** What one enterprise is evaluated from. */
 export interface EnterpriseInputs {
@@ -35,7 +33,6 @@ export interface InputSource {
 }
 
 const DOMAIN = 'credit-data-space/evaluation-inputs/v1\n';
-const EVALUATION_SECTION = '!evaluation!';
 
 /** The text an enterprise's digest is computed over, one record at a time (hashed once, at the end). */
 const line = (key: string, json: string) => `${key}\0${json}\n`;
@@ -43,13 +40,13 @@ const digestOf = (text: string) => createHash('sha256').update(DOMAIN).update(te
 
 /** What the input source needs. */
 export interface InputSourceComponents {
-  db: RootDb;
+  /** @deprecated Not read any more: the full scan goes through `profiles.scan`. */
+  db?: RootDb;
   profiles: ProfileStore;
 }
 
 /** Creates the input source over the node's profile store. */
 export function profileInputs(c: InputSourceComponents): InputSource {
-  const sub = jsonSublevel(c.db, 'profiles');
   return {
     async one(uscc) {
       const registration = await c.profiles.getEnterprise(uscc);
@@ -64,37 +61,16 @@ export function profileInputs(c: InputSourceComponents): InputSource {
       return { uscc, registration, facts, digest: digestOf(text) };
     },
     async *scan(wanted, signal) {
-      const enterprises = new Cursor(sub, 'e!', 'e"');
-      const facts = new Cursor(sub, 'f!', 'f"');
-      try {
-        for (;;) {
-          signal?.throwIfAborted();
-          const e = await enterprises.peek();
-          if (!e) return;
-          enterprises.advance();
-          const uscc = e[0].slice(2);
-          const registration = JSON.parse(e[1]) as LegalPerson;
-          const take = wanted(registration);
-          let text = take ? line(e[0], e[1]) : undefined;
-          const list: CreditFact[] = [];
-          for (;;) {
-            const f = facts.buffered() ?? (await facts.peek());
-            if (!f) break;
-            const owner = f[0].slice(2, 2 + uscc.length);
-            if (owner < uscc) {
-              facts.advance(); // facts of an enterprise without a registration record here
-              continue;
-            }
-            if (owner !== uscc || f[0][2 + uscc.length] !== '!') break;
-            facts.advance();
-            if (text === undefined || f[0].includes(EVALUATION_SECTION, 2 + uscc.length)) continue;
-            text += line(f[0], f[1]);
-            list.push(JSON.parse(f[1]) as CreditFact);
-          }
-          if (text !== undefined) yield { uscc, registration, facts: list, digest: digestOf(text) };
-        }
-      } finally {
-        await Promise.all([enterprises.close(), facts.close()]);
+      // Facts of an enterprise without a registration record here are skipped, as are EVALUATION facts.
+      const all = c.profiles.scan({
+        filter: (registration) => registration !== undefined && wanted(registration),
+        skipSections: [FACT_SECTION.EVALUATION],
+        signal,
+      });
+      for await (const { uscc, enterprise, facts, stored } of all) {
+        let text = '';
+        for (const [key, json] of stored) text += line(key, json);
+        yield { uscc, registration: enterprise!, facts, digest: digestOf(text) };
       }
     },
   };

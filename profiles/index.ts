@@ -34,6 +34,13 @@ export interface ProfileStore {
   getLoans(uscc: string): Promise<LoanRecord[]>;
   /** Every fact of the given subtypes this node holds (a full scan: for list preparation, not for reads). */
   factsOfSubtypes(subtypes: readonly string[]): AsyncIterable<CreditFact>;
+  /**
+   * Every enterprise held here with its facts, in USCC order, read in one streaming pass over the
+   * legal-person and fact ranges (a full scan: for evaluation runs, not for reads). Memory stays
+   * bounded by one read chunk per range plus one enterprise's records. Loans are not read.
+   * @throws the signal's reason once `options.signal` is aborted (checked between enterprises).
+   */
+  scan(options?: ProfileScanOptions): AsyncIterable<ScannedProfile>;
   /** The stored version of each record (by identity), `undefined` where none is stored. */
   existing(records: readonly IngestRecord[]): Promise<Array<IngestRecord | undefined>>;
   /**
@@ -47,6 +54,69 @@ export interface ProfileStore {
   ): BatchOp[];
   /** Counts of stored records (a full scan; for tests and reports). */
   count(): Promise<{ enterprises: number; facts: number; loans: number }>;
+}
+
+/** Options of {@link ProfileStore.scan}. */
+export interface ProfileScanOptions {
+  /**
+   * Which enterprises to yield, decided on the legal-person record alone (`undefined` when only
+   * facts about the enterprise are held here). The facts of the others are skipped unparsed.
+   * Default: every enterprise with a legal-person record or a fact.
+   */
+  filter?: (enterprise: LegalPerson | undefined, uscc: string) => boolean;
+  /** Sections whose facts are left out, skipped unparsed (e.g. `['evaluation']`). */
+  skipSections?: readonly Section[];
+  signal?: AbortSignal;
+}
+
+/** One enterprise's records, as {@link ProfileStore.scan} yields them. */
+export interface ScannedProfile {
+  uscc: string;
+  /** Its legal-person record; `undefined` when only facts about it are held here. */
+  enterprise?: LegalPerson;
+  /** Its facts in key order (section, then fact id), those of skipped sections left out. */
+  facts: CreditFact[];
+  /**
+   * The same records as the store holds them, in key order (the legal person first): each one's
+   * key and JSON text, the stored bytes, for digests over what is stored.
+   */
+  stored: Array<[key: string, json: string]>;
+}
+
+/** Entries a scan reads per step and range. */
+const SCAN_CHUNK = 1000;
+
+/** One key range of the sublevel, read as raw JSON text in chunks (a scan merges two). */
+class RawRange {
+  readonly #it;
+  #buf: Array<[string, string]> = [];
+  #i = 0;
+  #done = false;
+  constructor(sub: Sublevel, gte: string, lt: string) {
+    this.#it = sub.iterator({ gte, lt, valueEncoding: 'utf8' }) as unknown as {
+      nextv(n: number): Promise<Array<[string, string]>>;
+      close(): Promise<void>;
+    };
+  }
+  /** The current entry, or `undefined` at the end; reads the next chunk only when none is buffered. */
+  async peek(): Promise<[string, string] | undefined> {
+    if (this.#i < this.#buf.length) return this.#buf[this.#i];
+    if (this.#done) return undefined;
+    this.#buf = await this.#it.nextv(SCAN_CHUNK);
+    this.#i = 0;
+    if (this.#buf.length === 0) this.#done = true;
+    return this.#buf[0];
+  }
+  /** The current entry if it is buffered (a synchronous `peek`). */
+  buffered(): [string, string] | undefined {
+    return this.#i < this.#buf.length ? this.#buf[this.#i] : undefined;
+  }
+  advance() {
+    this.#i++;
+  }
+  close() {
+    return this.#it.close();
+  }
 }
 
 /** What the profile store needs. */
@@ -103,6 +173,46 @@ class LevelProfileStore implements ProfileStore {
     for await (const v of this.#sub.values({ gte: 'f!', lt: 'f"' })) {
       const f = v as CreditFact;
       if (wanted.has(f.subtype)) yield f;
+    }
+  }
+
+  async *scan(options: ProfileScanOptions = {}): AsyncGenerator<ScannedProfile> {
+    const { filter, signal } = options;
+    const skip = new Set<string>(options.skipSections ?? []);
+    const enterprises = new RawRange(this.#sub, 'e!', 'e"');
+    const facts = new RawRange(this.#sub, 'f!', 'f"');
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        const e = enterprises.buffered() ?? (await enterprises.peek());
+        const first = facts.buffered() ?? (await facts.peek());
+        if (!e && !first) return;
+        // The next USCC in key order: the legal person's, or that of facts held without one.
+        const owner = first?.[0].slice(2, first[0].indexOf('!', 2));
+        let uscc: string;
+        let enterprise: LegalPerson | undefined;
+        let stored: Array<[string, string]> = [];
+        if (e && (owner === undefined || e[0].slice(2) <= owner)) {
+          enterprises.advance();
+          uscc = e[0].slice(2);
+          enterprise = JSON.parse(e[1]) as LegalPerson;
+          stored = [e];
+        } else uscc = owner!;
+        const take = filter ? filter(enterprise, uscc) : true;
+        const list: CreditFact[] = [];
+        const from = 3 + uscc.length; // where the section starts in `f!<uscc>!<section>!<id>`
+        for (;;) {
+          const f = facts.buffered() ?? (await facts.peek());
+          if (!f?.[0].startsWith(uscc, 2) || f[0].charCodeAt(from - 1) !== 0x21) break;
+          facts.advance();
+          if (!take || (skip.size > 0 && skip.has(f[0].slice(from, f[0].indexOf('!', from))))) continue;
+          stored.push(f);
+          list.push(JSON.parse(f[1]) as CreditFact);
+        }
+        if (take) yield { uscc, enterprise, facts: list, stored };
+      }
+    } finally {
+      await Promise.all([enterprises.close(), facts.close()]);
     }
   }
 
