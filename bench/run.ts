@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<{ bench: () => Promise<Record<string
   he: () => import('./he.ts'),
   evaluation: () => import('./evaluation.ts'),
   joint: () => import('./joint.ts'),
+  intercept: () => import('./intercept.ts'),
 };
 
 const wanted = process.argv.slice(2);

@@ -192,6 +192,7 @@ describe('check-and-intercept at a centre', () => {
         'BAD_USCC',
       ],
       [service.check(gov, { matter: 'NO_SUCH_MATTER', usccs: [XM], correlationId: 'c-00000002' }), 'UNKNOWN_MATTER'],
+      [service.check(gov, { matter: 'constructor', usccs: [XM], correlationId: 'c-00000008' }), 'UNKNOWN_MATTER'],
       [
         service.check(gov, {
           matter: 'FINANCE_SUBSIDY',
@@ -224,6 +225,8 @@ describe('check-and-intercept at a centre', () => {
     expect(denied).toHaveLength(refusals.length);
     for (const e of denied) expect(e).toMatchObject({ decision: 'DENY', action: 'CHECK_AND_INTERCEPT' });
     expect(denied.every((e) => e.subject === undefined)).toBe(true);
+    const unknown = denied.filter((e) => e.reason === 'UNKNOWN_MATTER').map((e) => e.scopes);
+    expect(unknown).toEqual([['intercept:unknown'], ['intercept:unknown']]);
     expect(asked).toEqual([]);
   });
 

@@ -179,9 +179,11 @@ export function createInterceptService(
     measures,
 
     async check(p, req) {
-      const scope = `intercept:${typeof req.matter === 'string' ? req.matter.slice(0, 40) : '?'}`;
+      // Only a known matter is written to the log: the caller's text never is.
+      const matter =
+        typeof req.matter === 'string' && Object.hasOwn(measures.matters, req.matter) ? req.matter : undefined;
+      const scope = `intercept:${matter ?? 'unknown'}`;
       await gate(p, scope, req.correlationId);
-      const matter = measures.matters[req.matter] ? req.matter : undefined;
       if (!matter)
         await refuse(p, scope, req.correlationId, new UnknownMatterError('the matter is not on the measures list'));
       const usccs = Array.isArray(req.usccs) ? req.usccs : [];
@@ -343,7 +345,8 @@ export function createInterceptService(
         throw new InvalidInputError('from and to must be dates YYYY-MM-DD');
       if (from > to || Date.parse(to) - Date.parse(from) > 366 * DAY_MS)
         throw new InvalidInputError('from must be at most 366 days before to');
-      if (q.matter !== undefined && !measures.matters[q.matter]) throw new UnknownMatterError('unknown matter');
+      if (q.matter !== undefined && !Object.hasOwn(measures.matters, q.matter))
+        throw new UnknownMatterError('unknown matter');
       if (q.department !== undefined && !DEPARTMENT_RE.test(q.department))
         throw new InvalidInputError('department is not a department code');
       return store.counters({ from, to, matter: q.matter, department: q.department });
