@@ -104,6 +104,7 @@ describe('objections across two nodes', () => {
     expect(await zz.redress.objections.list(staff)).toEqual(before);
     expect(await statuses(f.id)).toEqual(['DISPUTED', 'DISPUTED']);
     expect(xm.events.filter((e) => e.decision === 'DENY').map((e) => e.reason)).toEqual([
+      'ALREADY_DISPUTED',
       'NOT_FOUND',
       'NOT_FOUND',
       'FORBIDDEN',

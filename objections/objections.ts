@@ -172,8 +172,11 @@ export function createObjectionService(c: ObjectionServiceComponents): Objection
       if (found.originNode === c.nodeId) return view(await service.receiveFiling(c.nodeId, filing));
       const peers = c.peers();
       if (!peers) throw new NodeUnavailableError('this node is not in a federation');
-      // The determining node decides and logs; its refusals come back with their codes.
-      const record = await peers.file(found.originNode!, filing);
+      // The determining node decides and logs; its refusals come back with their codes, logged here too.
+      const record = await peers.file(found.originNode!, filing).catch(async (err: Error & { code?: string }) => {
+        await entry(who(p), 'DENY', err.code ?? 'INTERNAL', cid, uscc);
+        throw err;
+      });
       const copy: ObjectionRecord = { ...record, copy: true };
       await entry(who(p), 'ALLOW', `FILED_AT:${record.originNode}`, cid, uscc, FACT_SECTION[record.subtype]);
       await c.store.commit(c.store.putObjection(copy));

@@ -15,6 +15,8 @@ export type Send = (node: string, message: unknown) => Promise<void>;
 /** Pause before the first retry of a node that could not be reached (doubles up to the maximum). */
 export const RETRY_MIN_MS = 250;
 export const RETRY_MAX_MS = 30_000;
+/** How long stopping waits for deliveries in flight. */
+const STOP_WAIT_MS = 2_000;
 
 /** The outbox. */
 export interface Outbox {
@@ -78,6 +80,7 @@ export function createOutbox(c: OutboxComponents): Outbox {
     }
   };
   const retryLater = (node: string) => {
+    if (!running) return;
     const b = backoff.get(node) ?? { wait: RETRY_MIN_MS / 2 };
     b.wait = Math.min(RETRY_MAX_MS, b.wait * 2);
     if (b.timer) clearTimeout(b.timer);
@@ -127,7 +130,15 @@ export function createOutbox(c: OutboxComponents): Outbox {
       running = false;
       for (const b of backoff.values()) if (b.timer) clearTimeout(b.timer);
       backoff.clear();
-      await Promise.all(busy.values());
+      // Deliveries in flight end when their request does (the host aborts them when it stops); wait briefly.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(busy.values()),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, STOP_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
     },
   };
 }

@@ -127,6 +127,26 @@ describe('credit repair', () => {
   });
 });
 
+describe('delivery of a repair to a copy', () => {
+  it('reaches a node that was down once it is back (durable outbox, retried)', async () => {
+    t.clock.now = Date.parse('2027-06-01T01:00:00Z');
+    const f = penaltyFact('zz-centre', '2026-01-10');
+    await zz.put([f]);
+    await xm.put([f]);
+    t.down.add('xm-centre');
+    const r = await apply(firm, f.id);
+    await zz.redress.repairs.decide(staff, { id: r.id, approve: true, reasons: '已履行', correlationId: 'corr-rep-4' });
+    expect(await zz.status(f.id)).toBe('REPAIRED');
+    await until('the delivery waiting for xm-centre', async () => (await zz.redress.pending())['xm-centre'] === 1);
+    expect(await xm.status(f.id)).toBe('ACTIVE');
+    t.down.delete('xm-centre');
+    await until('repaired at xm-centre once it is back', async () => (await xm.status(f.id)) === 'REPAIRED', {
+      timeoutMs: 20_000,
+    });
+    await until('the outbox empty', async () => Object.keys(await zz.redress.pending()).length === 0);
+  });
+});
+
 describe('the repair policy', () => {
   it('takes the tier from the severity of a penalty, lists count from their listing date', () => {
     const p = penaltyFact('zz-centre', '2026-03-31', { severity: 'SERIOUS', publicUntil: '2028-03-31' });
