@@ -12,6 +12,7 @@ import { localSectionSource, type Principal } from '../authz/index.ts';
 import { addMonths, type CreditFact, type Section } from '../model/index.ts';
 import { until } from '../testkit/wait.ts';
 import { type Centres, codeOf, daysAgo, fact, startCentres } from './intercept-fixtures.ts';
+import { OBJECTION_PROTOCOL } from './objection-protocol.ts';
 
 const gov: Principal = { sub: 'procurement-system', role: 'gov-system', department: 'xm-finance' };
 const staff: Principal = { sub: 'staff-01', role: 'centre-staff' };
@@ -138,6 +139,62 @@ describe('objections across the centres', () => {
       expect.arrayContaining(['FILED', 'DECIDED:REJECTED', 'DECIDED:WITHDRAWN']),
     );
   }, 120_000);
+});
+
+describe('forged or malformed fact changes between nodes', () => {
+  it('are refused: only the determining node changes a fact, only the receiving node hands over an objection', async () => {
+    const p = fact('zz-centre', zzFirm.uscc!, 'DISHONEST_DEBTOR');
+    await c.put('zz-centre', [p]);
+    await c.put('xm-centre', [p]);
+    const qz = c.n['qz-centre'].federation!.host;
+    const change = {
+      factId: p.id,
+      uscc: p.uscc,
+      from: 'ACTIVE',
+      to: 'REPAIRED',
+      version: 9,
+      at: new Date().toISOString(),
+      by: 'centre-staff:x',
+      reason: 'REPAIRED',
+      origin: 'qz-centre',
+    };
+    const send = (body: unknown, host = qz) => host.request('xm-centre', OBJECTION_PROTOCOL, body);
+    const forged = { ...p, status: 'REPAIRED', version: 9 };
+    await expect(send({ op: 'status', fact: forged, change, correlationId: 'corr-forged-1' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    const spoofed = { ...change, origin: 'zz-centre' };
+    await expect(
+      send({ op: 'status', fact: forged, change: spoofed, correlationId: 'corr-forged-2' }),
+    ).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    const invalid = { ...forged, originNode: 'qz-centre', decisionDate: 'yesterday' };
+    await expect(send({ op: 'status', fact: invalid, change, correlationId: 'corr-forged-3' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await expect(send({ op: 'steal' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const filing = {
+      id: '00000000-0000-4000-8000-000000000001',
+      factId: p.id,
+      uscc: p.uscc,
+      principal: 'rep',
+      reason: 'x',
+      evidence: [],
+      receivedBy: 'xm-centre',
+      receivedAt: new Date().toISOString(),
+      correlationId: 'corr-forged-4',
+    };
+    const zzFromQz = qz.request('zz-centre', OBJECTION_PROTOCOL, { op: 'file', filing });
+    await expect(zzFromQz).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // A bank may not open the protocol at all.
+    await expect(
+      send({ op: 'locate', factId: p.id, uscc: p.uscc }, c.n['bank-a'].federation!.host),
+    ).rejects.toMatchObject({
+      code: 'PEER_UNAVAILABLE',
+    });
+    expect([await c.status('zz-centre', p.id), await c.status('xm-centre', p.id)]).toEqual(['ACTIVE', 'ACTIVE']);
+  }, 60_000);
 });
 
 describe('credit repair across the centres', () => {
