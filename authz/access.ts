@@ -87,7 +87,8 @@ export function localSectionSource(profiles: ProfileStore, nodeId: string): Sect
           out.servedBy[s] = nodeId;
         }
         for (const f of facts) {
-          if (f.status === 'REPAIRED' || f.status === 'EXPIRED') continue;
+          // Repaired, expired and withdrawn (corrected) facts leave profiles; their history stays in the log.
+          if (f.status === 'REPAIRED' || f.status === 'EXPIRED' || f.status === 'CORRECTED') continue;
           out.facts[FACT_SECTION[f.subtype]]?.push(f);
         }
       }

@@ -473,7 +473,7 @@ describe('bad input and abuse', () => {
     expect((await f.gql(deep, {}, t.bankA)).body.errors?.[0].message).toMatch(/depth|Syntax|limit/i);
     const aliases = `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: purposes { id }`).join(' ')} }`;
     expect((await f.gql(aliases, {}, t.bankA)).body.errors?.[0].message).toMatch(/alias/i);
-    const big = await f.gql(`{ purposes { id } }`, { pad: 'x'.repeat(100_000) }, t.bankA);
+    const big = await f.gql(`{ purposes { id } }`, { pad: 'x'.repeat(600_000) }, t.bankA);
     expect(big.status).toBe(413);
     expect(code(big)).toBe('PAYLOAD_TOO_LARGE');
   });

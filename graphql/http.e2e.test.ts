@@ -341,7 +341,7 @@ describe('error codes', () => {
         {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(70_000) } }),
+          body: JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(600_000) } }),
         },
         f.url,
       ],

@@ -26,8 +26,8 @@ import { corsPolicy, httpPolicyPlugin, normaliseFrameworkError } from './http-po
 import { type Context, createResolvers, type ResolverServices } from './resolvers.ts';
 import { typeDefs } from './schema.ts';
 
-/** Largest request body accepted (bytes). */
-export const MAX_BODY_BYTES = 64 * 1024;
+/** Largest request body (bytes): room for a batch of 10,000 USCCs (about 210 KB of JSON). */
+export const MAX_BODY_BYTES = 512 * 1024;
 
 /** Limits on query shape. */
 export const QUERY_LIMITS = { depth: 10, aliases: 20, directives: 20, tokens: 2000, cost: 5000 } as const;

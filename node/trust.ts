@@ -62,7 +62,10 @@ export function tokenRefusal(config: NodeConfig, p: Principal): string | undefin
         ? undefined
         : 'enterprises sign in at a credit centre or the easy-loan platform';
     case 'centre-staff':
-      return CENTRE_ROLES.has(config.role) ? undefined : 'centre staff sign in at a credit centre';
+      // A data source's staff decide objections and repairs of the facts their node determined.
+      return CENTRE_ROLES.has(config.role) || config.role === 'source'
+        ? undefined
+        : 'centre staff sign in at a credit centre or a data source';
     case 'auditor':
       return undefined;
     case 'gov-system':

@@ -8,10 +8,11 @@ import { type Command, intFlag, parse, UsageError } from '../args.ts';
 import { passphraseFrom } from './init.ts';
 
 const usage = `usage: credit-node token --config FILE --role ROLE --sub ID [--bank NODE_ID] [--uscc USCC]
-                         [--ttl SECONDS] [--passphrase-env VAR]
+                         [--department CODE] [--ttl SECONDS] [--passphrase-env VAR]
 
 Prints a short-lived ES256 JWT signed by the node, for its /graphql API.
-Roles: ${PRINCIPAL_ROLES.join(', ')}. A bank-officer needs --bank, an enterprise --uscc.`;
+Roles: ${PRINCIPAL_ROLES.join(', ')}. A bank-officer needs --bank, an enterprise --uscc, a gov-system
+(a government business system) --department.`;
 
 const command: Command = {
   summary: 'Issue an API token (JWT) for a principal.',
@@ -23,6 +24,7 @@ const command: Command = {
       sub: { type: 'string' },
       bank: { type: 'string' },
       uscc: { type: 'string' },
+      department: { type: 'string' },
       ttl: { type: 'string' },
       'passphrase-env': { type: 'string' },
     });
@@ -36,7 +38,16 @@ const command: Command = {
     const tokens = nodeTokenService(config, keys);
     const ttl = intFlag('ttl', values.ttl, 60, 86_400);
     console.log(
-      tokens.issue({ sub: values.sub, role: values.role as PrincipalRole, bank: values.bank, uscc: values.uscc }, ttl),
+      tokens.issue(
+        {
+          sub: values.sub,
+          role: values.role as PrincipalRole,
+          bank: values.bank,
+          uscc: values.uscc,
+          department: values.department,
+        },
+        ttl,
+      ),
     );
     return 0;
   },
