@@ -212,7 +212,7 @@ export function verifyBundle(input: unknown, vkey?: string, policy?: WitnessPoli
   if (b.opening !== undefined) {
     const o = b.opening as { uscc?: unknown; consentId?: unknown; opening?: unknown };
     const opening = typeof o?.opening === 'string' ? fromBase64(o.opening) : undefined;
-    if (!opening || opening.length !== 32) fail('opening: must hold 32 bytes of base64');
+    if (opening?.length !== 32) fail('opening: must hold 32 bytes of base64');
     if (o.uscc !== undefined) {
       if (typeof o.uscc !== 'string' || entry.subject !== toBase64(subjectCommitment(o.uscc, opening)))
         fail('opening: does not open the entry subject commitment');
