@@ -9,7 +9,14 @@ import { validateUscc } from '../model/index.ts';
 import { InvalidInputError, UnauthenticatedError } from './errors.ts';
 
 /** Roles of API users. */
-export const PRINCIPAL_ROLES = ['bank-officer', 'enterprise', 'centre-staff', 'auditor', 'gov-system'] as const;
+export const PRINCIPAL_ROLES = [
+  'bank-officer',
+  'enterprise',
+  'centre-staff',
+  'auditor',
+  'gov-system',
+  'platform-operator',
+] as const;
 export type PrincipalRole = (typeof PRINCIPAL_ROLES)[number];
 
 /** An authenticated API user. */

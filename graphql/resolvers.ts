@@ -5,6 +5,7 @@
  */
 import { type AccessLogResolverServices, accessLogResolvers } from './access-log.ts';
 import { type ConsentResolverServices, consentResolvers } from './consents.ts';
+import { type EasyLoanResolverServices, easyLoanResolvers } from './easyloan.ts';
 import { type EvaluationResolverServices, evaluationResolvers } from './evaluation.ts';
 import { type FederationResolverServices, federationResolvers } from './federation.ts';
 import { type InterceptResolverServices, interceptResolvers } from './intercept.ts';
@@ -30,7 +31,8 @@ export interface ResolverServices
     ListCheckResolverServices,
     EvaluationResolverServices,
     InterceptResolverServices,
-    ObjectionResolverServices {}
+    ObjectionResolverServices,
+    EasyLoanResolverServices {}
 
 /** Builds the resolver map: the domains' maps merged, in the order of the schema's fragments. */
 export function createResolvers(s: ResolverServices) {
@@ -44,6 +46,7 @@ export function createResolvers(s: ResolverServices) {
   const evaluation = evaluationResolvers(s);
   const intercept = interceptResolvers(s);
   const objections = objectionResolvers(s);
+  const easyLoan = easyLoanResolvers(s);
   return {
     Query: {
       ...root.Query,
@@ -55,6 +58,7 @@ export function createResolvers(s: ResolverServices) {
       ...evaluation.Query,
       ...intercept.Query,
       ...objections.Query,
+      ...easyLoan.Query,
     },
     EnterpriseProfile: profiles.EnterpriseProfile,
     Mutation: {
@@ -66,6 +70,7 @@ export function createResolvers(s: ResolverServices) {
       ...evaluation.Mutation,
       ...intercept.Mutation,
       ...objections.Mutation,
+      ...easyLoan.Mutation,
     },
   };
 }

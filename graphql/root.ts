@@ -16,7 +16,7 @@ export const rootTypeDefs = /* GraphQL */ `
   "Arbitrary JSON (fact payloads)."
   scalar JSON
 
-  enum Role { BANK_OFFICER ENTERPRISE CENTRE_STAFF AUDITOR GOV_SYSTEM }
+  enum Role { BANK_OFFICER ENTERPRISE CENTRE_STAFF AUDITOR GOV_SYSTEM PLATFORM_OPERATOR }
 
   type Principal { sub: String! role: Role! bank: String uscc: String department: String }
 
@@ -37,6 +37,7 @@ const ROLE_TO_GQL: Record<Principal['role'], string> = {
   'centre-staff': 'CENTRE_STAFF',
   auditor: 'AUDITOR',
   'gov-system': 'GOV_SYSTEM',
+  'platform-operator': 'PLATFORM_OPERATOR',
 };
 
 /**

@@ -5,6 +5,7 @@
  */
 import { accessLogTypeDefs } from './access-log.ts';
 import { consentTypeDefs } from './consents.ts';
+import { easyLoanTypeDefs } from './easyloan.ts';
 import { evaluationTypeDefs } from './evaluation.ts';
 import { federationTypeDefs } from './federation.ts';
 import { interceptTypeDefs } from './intercept.ts';
@@ -26,4 +27,5 @@ export const typeDefs = [
   evaluationTypeDefs,
   interceptTypeDefs,
   objectionTypeDefs,
+  easyLoanTypeDefs,
 ];

@@ -7,15 +7,18 @@ import { defaultWitnessQuorum } from '../accesslog/verify.ts';
 import type { AccessService, ConsentRouting, ConsentService, SectionSource } from '../authz/index.ts';
 import type { HePool } from '../crypto/he/index.ts';
 import { ed25519Signer, fromBase64 } from '../crypto/index.ts';
+import type { EasyLoan } from '../easyloan/index.ts';
 import type { EvaluationService } from '../evaluation/index.ts';
 import { createFederatedAudit, type FederatedAudit } from '../federation/audit.ts';
 import { type ConsentSync, createConsentSync } from '../federation/consent-sync.ts';
+import { createEasyLoanProtocol, type EasyLoanProtocol } from '../federation/easyloan-protocol.ts';
 import { createEvaluationProtocol, type EvaluationProtocol } from '../federation/evaluation-protocol.ts';
 import { createHealthService, type HealthService } from '../federation/health.ts';
 import { createFederationHost, type FederationHost } from '../federation/host.ts';
 import { createInterceptProtocol, type InterceptProtocol } from '../federation/intercept-protocol.ts';
 import { createJointQueries, type JointQueries } from '../federation/joint/protocol.ts';
 import { createListCheck, type ListCheck } from '../federation/list-check.ts';
+import { createMonitoringProtocol, type MonitoringProtocol } from '../federation/monitoring-protocol.ts';
 import { createObjectionProtocol, type ObjectionProtocol } from '../federation/objection-protocol.ts';
 import { createRosterService, type RosterService } from '../federation/roster-service.ts';
 import { createSectionFetching } from '../federation/sections.ts';
@@ -50,6 +53,10 @@ export interface NodeFederation {
   intercept: InterceptProtocol;
   /** Objections, fact changes and repair between the nodes holding facts. */
   objections: ObjectionProtocol;
+  /** The Credit Easy-Loan journey: products, applications, decisions, grades for matching. */
+  easyLoan: EasyLoanProtocol;
+  /** Post-loan monitoring: subscriptions and alerts between banks and the nodes determining facts. */
+  monitoring: MonitoringProtocol;
   /** Reads sections from whichever nodes hold them. */
   source: SectionSource;
   /** Roster and witness alarms. */
@@ -82,6 +89,8 @@ export interface FederationWiringComponents {
   intercept?: () => InterceptService | undefined;
   /** The node's objections and repair (nodes holding facts); resolved lazily: they use this federation's peers. */
   redress?: () => Redress | undefined;
+  /** The node's easy-loan parts (by role); resolved lazily: they use this federation's peers. */
+  easyLoan?: () => EasyLoan | undefined;
 }
 
 /** Creates the federation side of a node. */
@@ -174,6 +183,20 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     quarantined: () => witness.quarantined(),
     logger,
   });
+  const easyLoan = createEasyLoanProtocol({
+    host,
+    nodeId: config.nodeId,
+    easyLoan: () => c.easyLoan?.(),
+    quarantined: () => witness.quarantined(),
+    logger,
+  });
+  const monitoring = createMonitoringProtocol({
+    host,
+    nodeId: config.nodeId,
+    easyLoan: () => c.easyLoan?.(),
+    quarantined: () => witness.quarantined(),
+    logger,
+  });
   const sections = createSectionFetching({
     host,
     get access() {
@@ -200,6 +223,8 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
     evaluation,
     intercept,
     objections,
+    easyLoan,
+    monitoring,
     source: sections.source,
     alarms: () => [...roster.alarms().map((detail) => ({ kind: 'ROSTER_CONFLICT', detail })), ...witness.alarms()],
     quarantined: () => witness.quarantined(),
@@ -216,6 +241,8 @@ export function wireFederation(c: FederationWiringComponents): NodeFederation {
       await evaluation.register();
       await intercept.register();
       await objections.register();
+      await easyLoan.register();
+      await monitoring.register();
       await witness.register();
       await consentSync.start();
       await health.start();

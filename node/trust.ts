@@ -47,7 +47,8 @@ export function trustedIssuers(
  * Whether a node issues (and accepts) API tokens for a principal. In a federation a node speaks
  * only for its own organisation: a bank's node for its own officers, the centres and the
  * easy-loan platform for enterprises, the centres for their staff and for the government business
- * systems that check and intercept (`gov-system`); auditors (the regulator) on every node. A stand-alone node is one organisation's sandbox and issues any role.
+ * systems that check and intercept (`gov-system`); the easy-loan platform for its operators
+ * (`platform-operator`); auditors (the regulator) on every node. A stand-alone node is one organisation's sandbox and issues any role.
  * Returns the reason when not allowed.
  */
 export function tokenRefusal(config: NodeConfig, p: Principal): string | undefined {
@@ -70,6 +71,8 @@ export function tokenRefusal(config: NodeConfig, p: Principal): string | undefin
       return undefined;
     case 'gov-system':
       return CENTRE_ROLES.has(config.role) ? undefined : 'government business systems sign in at a credit centre';
+    case 'platform-operator':
+      return config.role === 'easy-loan' ? undefined : 'platform operators sign in at the easy-loan platform';
     default:
       return 'unknown role';
   }
