@@ -20,8 +20,10 @@ import {
   type TokenService,
 } from '../authz/index.ts';
 import { idNumberTokenizer } from '../connectors/produce.ts';
+import { createConsoleHandler, logKeysOf } from '../console/serve.ts';
 import { createHePool, type HePool } from '../crypto/he/index.ts';
 import { ed25519Signer } from '../crypto/index.ts';
+import { createEasyLoan, type EasyLoan } from '../easyloan/index.ts';
 import { createEvaluationService, type EvaluationPeers, type EvaluationService } from '../evaluation/index.ts';
 import { createFederatedAudit } from '../federation/audit.ts';
 import { createJointJobs } from '../federation/joint/jobs.ts';
@@ -74,6 +76,8 @@ export interface CreditNode {
   readonly redress: Redress | undefined;
   /** Changes of facts after they were determined, with their history (objections, repair). */
   readonly factChanges: FactChangeService;
+  /** The Credit Easy-Loan journey: the platform, a bank's lending desk and watch list, grades, post-loan alerts. */
+  readonly easyLoan: EasyLoan;
   /** Base URL of the HTTP API once started. */
   readonly url: string | undefined;
   start(): Promise<void>;
@@ -195,6 +199,29 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
         .refresh()
         .catch((err) => logger.error({ err: (err as Error).message }, 'list refresh after a fact change failed'));
   });
+  // The Credit Easy-Loan journey and post-loan monitoring: each node plays the parts of its role.
+  const easyLoan = createEasyLoan({
+    db,
+    consents,
+    profiles,
+    log: accessLog,
+    nodeId: config.nodeId,
+    role: config.role,
+    tokenise,
+    evaluation: () => evaluation,
+    peers: () =>
+      federation ? { easyLoan: federation.easyLoan.peers, monitoring: federation.monitoring.peers } : undefined,
+    logger,
+  });
+  if (easyLoan.alerts) factChanges.onChange((change, fact) => easyLoan.alerts?.factChanged(change, fact));
+  // Facts recorded while running: re-graded and the centre's lists rescanned, as after a fact change.
+  easyLoan.intake?.onRecorded(async (usccs) => {
+    for (const uscc of usccs) await evaluation?.reevaluate(uscc);
+    if (isCentre && federation)
+      void federation.listCheck
+        .refresh()
+        .catch((err) => logger.error({ err: (err as Error).message }, 'list refresh after new facts failed'));
+  });
   // The HE worker pool (node-seal in worker threads) is started on the first joint query only.
   let hePool: HePool | undefined;
   const he = async () => {
@@ -218,6 +245,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
         evaluation: () => evaluation,
         intercept: () => intercept,
         redress: () => redress,
+        easyLoan: () => easyLoan,
       })
     : undefined;
   access = createAccessService({
@@ -240,6 +268,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       evaluation,
       intercept,
       redress,
+      easyLoan,
       listCheck: federation
         ? (principal, usccs, purpose, options) => federation.listCheck.check(principal, usccs, purpose, options)
         : undefined,
@@ -292,6 +321,11 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     { graphiql: config.api.graphiql, development: config.api.development, corsOrigins: config.api.corsOrigins },
   );
 
+  // The web console (console/dist, when built) at `/`, and the log keys it verifies proofs with.
+  const consoleHandler = createConsoleHandler({
+    logKeys: () => logKeysOf(config.nodeId, keys.identity.publicKey, federation?.roster.current()?.roster),
+  });
+
   let server: Server | undefined;
   let url: string | undefined;
 
@@ -312,7 +346,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
           accessLog,
           federation,
           storage,
-          () => `${intercept?.metrics() ?? ''}${redress?.metrics() ?? ''}`,
+          () => `${intercept?.metrics() ?? ''}${redress?.metrics() ?? ''}${easyLoan.metrics()}`,
         ),
       );
       return;
@@ -344,6 +378,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       );
       return;
     }
+    if (consoleHandler(req, res)) return;
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] }));
   };
@@ -364,6 +399,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     intercept,
     redress,
     factChanges,
+    easyLoan,
     get url() {
       return url;
     },
@@ -383,9 +419,11 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
       url = `http://${host}:${addr.port}`;
       await federation?.start();
       await redress?.start();
+      await easyLoan.start();
       logger.info({ url, role: config.role }, 'node started');
     },
     async stop() {
+      await easyLoan.stop();
       await redress?.stop();
       await federation?.stop();
       await hePool?.close();
