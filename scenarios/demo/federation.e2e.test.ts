@@ -22,7 +22,6 @@ import {
 } from '../federation/launcher.ts';
 import { DEMO_NODES } from '../federation/topology.ts';
 import { authorise, demoEnterprise, federationClients } from './client.ts';
-import { runStory } from './story.ts';
 
 const auditor = { sub: 'regulator-1', role: 'auditor' as const };
 const alive = (pid: number) => {
@@ -53,13 +52,6 @@ describe('the federation across real processes on loopback', () => {
   afterAll(async () => {
     if (dir) await stopFederation(dir);
   });
-
-  it('runs the demo story: consent across two holders, refusal, verified proofs, revocation at every node', async () => {
-    const lines: string[] = [];
-    const result = await runStory(dir, (l) => lines.push(l));
-    expect(result.servedBy).toEqual({ registration: 'xm-centre', tax: 'xm-data' });
-    expect(result.bundles).toHaveLength(2);
-  }, 120_000);
 
   it('a bank obtains sections held by a city peer (Zhangzhou) under a consent granted there; without it the bank refuses and logs, and the peer learns nothing', async () => {
     const clients = await federationClients(dir);
