@@ -204,12 +204,19 @@ describe('the loan journey on the Credit Easy-Loan platform', () => {
       expect([...m.consentBody.scopes].sort()).toEqual([...m.scopes].sort());
     }
     expect(app.matches[1].scopes).toEqual(['registration', 'tax']);
-    // The banks hold the request and the application.
-    const inbox = await gql(
-      n['bank-a'],
-      `{ lenderApplications { applicationId uscc consentId consentStatus product { id } } }`,
-      {},
-      officer('bank-a'),
+    // The banks hold the application at once, and the consent request once consent sync delivers it.
+    const inbox = await until(
+      'the consent request at bank-a',
+      async () => {
+        const r = await gql(
+          n['bank-a'],
+          `{ lenderApplications { applicationId uscc consentId consentStatus product { id } } }`,
+          {},
+          officer('bank-a'),
+        );
+        return r.data?.lenderApplications?.[0]?.consentStatus === 'REQUESTED' && r;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
     );
     expect(inbox.data!.lenderApplications).toEqual([
       {
