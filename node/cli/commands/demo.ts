@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { federationClients } from '../../../scenarios/demo/client.ts';
 import { runStories, type StoryReport, storyNames, summary } from '../../../scenarios/demo/stories/index.ts';
+import { enterprisesOf } from '../../../scenarios/demo/stories/kit.ts';
 import {
   type FederationState,
   prepareFederation,
@@ -162,13 +163,27 @@ async function finish(
   }
   if (!ok) return 1;
   const clients = await federationClients(dir);
-  say('GraphQL endpoints (GraphiQL in a browser):');
-  for (const n of state.nodes) say(`  ${n.nodeId.padEnd(10)} ${n.role.padEnd(13)} ${n.url}/graphql`);
-  say('\nReady tokens (valid 1 hour):');
-  for (const [label, id, p] of SAMPLE_TOKENS) say(`  ${label}:\n    ${clients.get(id)?.token(p)}`);
+  say('Nodes: web console at / and GraphQL at /graphql (GraphiQL in a browser):');
+  for (const n of state.nodes) say(`  ${n.nodeId.padEnd(10)} ${n.role.padEnd(13)} ${n.url}/  ${n.url}/graphql`);
   say(
-    `\nExamples:\n  curl -s ${clients.get('bank-a')?.url} -H 'content-type: application/json' \\\n    -H "authorization: Bearer <bank officer token>" \\\n    -d '{"query":"{ federation { members { nodeId role up checkpointSize } } }"}'\n` +
-      `  curl -s ${clients.get('easy-loan')?.url} -H 'content-type: application/json' \\\n    -H "authorization: Bearer <platform operator token>" \\\n    -d '{"query":"{ platformFigures { totals { registered applications approvals grantedYuan } authorisedShare loanShare } }"}'\n`,
+    '\nSign in to the console with these links (valid 1 hour); the part after #token= is a Bearer token for GraphQL:',
+  );
+  for (const [label, id, p] of SAMPLE_TOKENS) {
+    const token = clients.get(id)?.token(p);
+    say(`  ${label}:\n    ${clients.get(id)?.url.replace(/\/graphql$/, '')}/#token=${token}`);
+  }
+  // The audit story's enterprise: its console signs consents with the key line from the demo's key file.
+  const firm = (await enterprisesOf(dir, 'xm-centre'))[0];
+  if (firm) {
+    const centre = clients.get('xm-centre');
+    const token = centre?.token({ sub: 'rep-01', role: 'enterprise', uscc: firm.uscc });
+    say(
+      `  enterprise ${firm.uscc} @ xm-centre (its key: the line of ${join(dir, 'data/keys/enterprises.ndjson')} with its code):\n    ${centre?.url.replace(/\/graphql$/, '')}/#token=${token}`,
+    );
+  }
+  say(
+    `\nExamples:\n  curl -s ${clients.get('bank-a')?.url} -H 'content-type: application/json' \\\n    -H "authorization: Bearer <bank officer's token>" \\\n    -d '{"query":"{ federation { members { nodeId role up checkpointSize } } }"}'\n` +
+      `  curl -s ${clients.get('easy-loan')?.url} -H 'content-type: application/json' \\\n    -H "authorization: Bearer <platform operator's token>" \\\n    -d '{"query":"{ platformFigures { totals { registered applications approvals grantedYuan } authorisedShare loanShare } }"}'\n`,
   );
   return 0;
 }
