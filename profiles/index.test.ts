@@ -257,3 +257,35 @@ describe('ProfileStore.scan', () => {
     expect((await collect())[0].facts.map((f) => f.id)).toEqual(['F1']);
   });
 });
+
+describe('ProfileStore.getLoansMany', () => {
+  it('equals getLoans for each code, in the order asked, with duplicates, unknown codes and long books', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 9 })), { maxLength: 120 }),
+        fc.array(fc.integer({ min: 0, max: 45 }), { minLength: 0, maxLength: 30 }),
+        async (loans, asked) => {
+          const mem = await openDatabase({ memory: true });
+          try {
+            const s = createProfileStore({ db: mem });
+            // Enterprise 7 has a long book (more than one read step of the iterator).
+            const records: IngestRecord[] = [
+              ...loans.map(([e, k], i): IngestRecord => ({ kind: 'loan', record: loan(code(e), `L${k}-${i}`) })),
+              ...Array.from(
+                { length: 300 },
+                (_, i): IngestRecord => ({ kind: 'loan', record: loan(code(7), `B${i}`) }),
+              ),
+            ];
+            await mem.batch(s.writeOps(records, await s.existing(records)));
+            const codes = asked.map(code);
+            const many = await s.getLoansMany(codes);
+            expect(many).toEqual(await Promise.all(codes.map((c) => s.getLoans(c))));
+          } finally {
+            await mem.close();
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});

@@ -32,6 +32,11 @@ export interface ProfileStore {
   getFacts(uscc: string, sections?: readonly Section[]): Promise<CreditFact[]>;
   /** Loans on this node's book for one enterprise. */
   getLoans(uscc: string): Promise<LoanRecord[]>;
+  /**
+   * Loans for many enterprises, in the order of `usccs` (`[]` where none), read by one iterator
+   * that seeks from enterprise to enterprise in key order (for joint queries over thousands).
+   */
+  getLoansMany(usccs: readonly string[]): Promise<LoanRecord[][]>;
   /** Every fact of the given subtypes this node holds (a full scan: for list preparation, not for reads). */
   factsOfSubtypes(subtypes: readonly string[]): AsyncIterable<CreditFact>;
   /**
@@ -85,6 +90,8 @@ export interface ScannedProfile {
 
 /** Entries a scan reads per step and range. */
 const SCAN_CHUNK = 1000;
+/** Entries `getLoansMany` reads per step. */
+const LOAN_CHUNK = 256;
 
 /** One key range of the sublevel, read as raw JSON text in chunks (a scan merges two). */
 class RawRange {
@@ -220,6 +227,48 @@ class LevelProfileStore implements ProfileStore {
     const out: LoanRecord[] = [];
     for await (const v of this.#sub.values({ gte: `l!${uscc}!`, lt: `l!${uscc}!\xff` })) out.push(v as LoanRecord);
     return out;
+  }
+
+  async getLoansMany(usccs: readonly string[]) {
+    const order = [...new Set(usccs)].sort();
+    const found = new Map<string, LoanRecord[]>();
+    if (order.length > 0) {
+      const it = this.#sub.iterator({
+        gte: `l!${order[0]}!`,
+        lt: `l!${order[order.length - 1]}!\xff`,
+        valueEncoding: 'utf8',
+      }) as unknown as {
+        nextv(n: number): Promise<Array<[string, string]>>;
+        seek(target: string): void;
+        close(): Promise<void>;
+      };
+      let buf: Array<[string, string]> = [];
+      let i = 0;
+      try {
+        for (const uscc of order) {
+          const prefix = `l!${uscc}!`;
+          while (i < buf.length && buf[i][0] < prefix) i++;
+          if (i === buf.length) {
+            // Nothing buffered at or after this enterprise: jump to it rather than read the gap.
+            it.seek(prefix);
+            buf = await it.nextv(LOAN_CHUNK);
+            i = 0;
+          }
+          const list: LoanRecord[] = [];
+          while (i < buf.length && buf[i][0].startsWith(prefix)) {
+            list.push(JSON.parse(buf[i][1]) as LoanRecord);
+            if (++i === buf.length) {
+              buf = await it.nextv(LOAN_CHUNK);
+              i = 0;
+            }
+          }
+          if (list.length > 0) found.set(uscc, list);
+        }
+      } finally {
+        await it.close();
+      }
+    }
+    return usccs.map((u) => found.get(u) ?? []);
   }
 
   async existing(records: readonly IngestRecord[]) {

@@ -195,21 +195,23 @@ export function createContributor(c: ContributorComponents) {
             throw new PeerError('FORBIDDEN', `the mask key of ${p.node} is not signed by that bank`);
           peers.set(p.node, fromBase64(p.key)!);
         }
-        const outstanding: number[] = [];
-        const overdue: number[] = [];
-        const lenders: boolean[] = [];
-        for (const [i, s] of q.batch.entries()) {
+        const outstanding = new Array<number>(q.batch.length).fill(0);
+        const overdue = new Array<number>(q.batch.length).fill(0);
+        const lenders = new Array<boolean>(q.batch.length).fill(false);
+        // Only the enterprises whose consent this node found, read in one pass over the loan book.
+        const indexes = round.decisions.allowed;
+        const books = await c.profiles.getLoansMany(indexes.map((i) => q.batch[i].uscc));
+        for (const [k, i] of indexes.entries()) {
           let o = 0;
           let d = 0;
-          if (allowed.has(i))
-            for (const loan of await c.profiles.getLoans(s.uscc)) {
-              if (loan.bank !== c.nodeId || loan.status === 'SETTLED') continue;
-              o += loan.outstandingYuan;
-              if (loan.status === 'OVERDUE') d += loan.outstandingYuan;
-            }
-          outstanding.push(o);
-          overdue.push(d);
-          lenders.push(o > 0);
+          for (const loan of books[k]) {
+            if (loan.bank !== c.nodeId || loan.status === 'SETTLED') continue;
+            o += loan.outstandingYuan;
+            if (loan.status === 'OVERDUE') d += loan.outstandingYuan;
+          }
+          outstanding[i] = o;
+          overdue[i] = d;
+          lenders[i] = o > 0;
         }
         const encoded = {
           outstanding: encodeAmounts(outstanding),
