@@ -114,6 +114,17 @@ describe('signed access log', () => {
     expect(range.entries.map((e) => e.index)).toEqual([19, 18, 17, 16, 15, 14, 13, 12, 11, 10]);
   });
 
+  it("filters by bank: the bank's own entries and its requests this node served (principal `bank/…`)", async () => {
+    const { log } = await fixture();
+    for (let i = 0; i < 4; i++) await log.append(event(i));
+    const served = { node: 'xm-centre', principal: 'bank-a/officer-1', role: 'bank-officer' };
+    await log.append(event(4, { actor: served }));
+    await log.append(event(5, { actor: { ...served, principal: 'bank-ab/officer-1' } }));
+    expect((await log.query({ actorNode: 'bank-a' })).entries.map((e) => e.index)).toEqual([3, 1]);
+    expect((await log.query({ bank: 'bank-a' })).entries.map((e) => e.index)).toEqual([4, 3, 1]);
+    expect((await log.query({ bank: 'xm-centre' })).entries.map((e) => e.index)).toEqual([5, 4]);
+  });
+
   it('the CLI verifier accepts a bundle, and fails once the operator edits the stored entry by hand', async () => {
     const { log, db } = await fixture();
     for (let i = 0; i < 10; i++) await log.append(event(i));

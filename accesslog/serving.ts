@@ -138,6 +138,7 @@ export class Serving {
         break;
       }
       if (q.actorNode && e.actor.node !== q.actorNode) continue;
+      if (q.bank && e.actor.node !== q.bank && !e.actor.principal.startsWith(`${q.bank}/`)) continue;
       if (q.principal && e.actor.principal !== q.principal) continue;
       if (q.purpose && e.purpose !== q.purpose) continue;
       if (q.action && e.action !== q.action) continue;

@@ -97,6 +97,11 @@ export interface BundleOptions {
 /** Filters of an auditor's query. */
 export interface LogQuery {
   actorNode?: string;
+  /**
+   * A bank's (a node's) entries: those its actors made at it, and those of its requests that
+   * another node decided or served (logged there with the principal `bank/…`).
+   */
+  bank?: string;
   principal?: string;
   purpose?: string;
   action?: string;

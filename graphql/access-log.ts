@@ -62,6 +62,7 @@ export const accessLogTypeDefs = /* GraphQL */ `
   type AuditResult { entries: [AccessEntry!]! scanned: Int! truncated: Boolean! }
 
   input AuditFilter {
+    "A bank's (a node's) entries: made at its node, or its requests that this node decided or served."
     bank: String
     principal: String
     purpose: String
@@ -166,7 +167,7 @@ export function accessLogResolvers(s: AccessLogResolverServices) {
         who(ctx, 'auditor');
         const f = a.filter ?? {};
         const r = await s.log.query({
-          actorNode: (f.bank as string) ?? undefined,
+          bank: (f.bank as string) ?? undefined,
           principal: (f.principal as string) ?? undefined,
           purpose: (f.purpose as string) ?? undefined,
           action: (f.action as string) ?? undefined,

@@ -4,10 +4,17 @@ import { ApiError } from './api.ts';
 import { type Key, useT } from './i18n.tsx';
 
 /** A titled section of a view. */
-export function Panel(props: { title: string; children: ReactNode; actions?: ReactNode; testId?: string }) {
+export function Panel(props: {
+  title: string;
+  children: ReactNode;
+  actions?: ReactNode;
+  testId?: string;
+  /** `data-*` attributes (state a test can wait on). */
+  data?: Record<`data-${string}`, string | number>;
+}) {
   const id = useId();
   return (
-    <section className="panel" aria-labelledby={id} data-testid={props.testId}>
+    <section className="panel" aria-labelledby={id} data-testid={props.testId} {...props.data}>
       <div className="panel-head">
         <h2 id={id}>{props.title}</h2>
         {props.actions && <div className="panel-actions">{props.actions}</div>}

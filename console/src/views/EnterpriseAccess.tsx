@@ -23,10 +23,17 @@ interface Entry {
 }
 
 interface Row extends Entry {
+  /**
+   * The node whose log holds the entry (its index counts there). Not always the actor's node: a
+   * node that lists its entries for an enterprise signed in elsewhere logs the actor at that node.
+   */
+  log: string;
   check: BundleCheck;
 }
 
-const ACCESS_QUERY = `query { myAccessLog(first: 200) {
+// The newest 100 entries of each node: a listing costs its page size times its fields against
+// the node's query cost limit (graphql/server.ts), which 200 of these would exceed.
+const ACCESS_QUERY = `query { myAccessLog(first: 100) {
   nodes { node entries { index time node principal action decision reason purpose consentId bundle } }
   unavailable } }`;
 
@@ -54,6 +61,7 @@ async function load(uscc: string) {
               consentId: check.consentId ?? null,
             }
           : {}),
+        log: n.node,
         check,
       };
     }),
@@ -133,14 +141,14 @@ export function EnterpriseAccess(props: { uscc: string }) {
               </thead>
               <tbody>
                 {rows.map((r) => (
-                  <tr key={`${r.node}-${r.index}`} data-testid="access-row" data-principal={r.principal}>
+                  <tr key={`${r.log}-${r.index}`} data-testid="access-row" data-principal={r.principal}>
                     <td>
                       <When at={r.time} />
                     </td>
                     <td>
                       {r.principal}
                       <div className="muted small">
-                        {t('access.atNode')} {r.node} #{r.index}
+                        {t('access.atNode')} {r.node} {r.log === r.node ? `#${r.index}` : `(${r.log} #${r.index})`}
                       </div>
                     </td>
                     <td>

@@ -111,6 +111,7 @@ function EnterpriseLookup(props: { uscc: string }) {
   const { t } = useT();
   const [chosen, setChosen] = useState<string>();
   const [read, setRead] = useState<ReadResult>();
+  const [reads, setReads] = useState(0);
   const consents = useLoad(
     () =>
       query<{ consents: Consent[]; keyBinding: { issuer: string; issuedAt: string } | null }>(
@@ -141,6 +142,7 @@ function EnterpriseLookup(props: { uscc: string }) {
         errors: r.errors.map(ApiError.of),
         errorPaths: r.errors.map((e) => e.path ?? []),
       });
+    setReads((n) => n + 1);
     void consents.reload();
   };
   const downloadReport = () =>
@@ -207,7 +209,7 @@ function EnterpriseLookup(props: { uscc: string }) {
         </div>
         {report.error !== undefined && <ErrorNotice error={report.error} />}
       </Panel>
-      <Panel title={t('off.profile')} testId="officer-profile">
+      <Panel title={t('off.profile')} testId="officer-profile" data={{ 'data-reads': reads }}>
         {reading.busy && <Loading />}
         {reading.error !== undefined && <ErrorNotice error={reading.error} />}
         {read ? <ProfileView result={read} /> : !reading.busy && <Empty>{t('off.notRead')}</Empty>}

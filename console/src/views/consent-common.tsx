@@ -2,7 +2,7 @@
 import { Badge } from '../components.tsx';
 import { type Key, useT } from '../i18n.tsx';
 
-/** A consent as the API lists it. */
+/** A consent as the views list it ({@link CONSENT_FIELDS}). */
 export interface Consent {
   id: string;
   enterprise: string;
@@ -18,12 +18,18 @@ export interface Consent {
   issuedAt: string;
   status: string;
   home: string;
-  body: unknown;
-  history: Array<{ to: string; at: string; by: string; role: string; node: string; reason: string | null }>;
+  /** The canonical body the enterprise signs: asked for only where a request is approved. */
+  body?: unknown;
 }
 
+/**
+ * The fields the views show. A listing costs its page size (`first`) times its fields against the
+ * node's query cost limit (graphql/server.ts `QUERY_LIMITS.cost`): the signed body is asked for
+ * only with the requests the enterprise approves, and the transition history, which no view
+ * shows, not at all.
+ */
 export const CONSENT_FIELDS =
-  'id enterprise grantee officer scopes purpose notBefore expiresAt maxUses uses retentionDays issuedAt status home body history { to at by role node reason }';
+  'id enterprise grantee officer scopes purpose notBefore expiresAt maxUses uses retentionDays issuedAt status home';
 
 const STATUS_TONE: Record<string, 'ok' | 'warn' | 'bad' | 'info' | 'muted'> = {
   ACTIVE: 'ok',
