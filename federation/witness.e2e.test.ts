@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AccessLog, createAccessLog, logOrigin } from '../accesslog/log.ts';
 import type { AccessEvent } from '../accesslog/port.ts';
 import { rosterWitnessPolicy, verifyBundle } from '../accesslog/verify.ts';
+import { ed25519KeyPair, toBase64 } from '../crypto/index.ts';
 import { parseConfig } from '../node/config.ts';
 import { type CreditNode, createCreditNode } from '../node/credit-node.ts';
 import { silentLogger } from '../node/logger.ts';
@@ -263,6 +264,32 @@ describe('forks, quarantine and clearing', () => {
     const bad = cli(['verify', 'bundle', '--roster', roster, join(dir, 'forked.json')]);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/FAILED: witnesses: the checkpoint carries 1 valid cosignature .*; 2 needed/);
+    expect(ok.stderr).toMatch(/authority signatures were not checked/);
+    // With the federation authority's key the roster itself is checked: a roster signed by
+    // someone else, or altered after signing, fails before any witness counts.
+    const authority = toBase64(fed.authority.publicKey);
+    const pinned = cli(['verify', 'bundle', '--roster', roster, '--authority', authority, join(dir, 'honest.json')]);
+    expect(pinned.status, pinned.stderr).toBe(0);
+    expect(pinned.stderr).not.toMatch(/not checked/);
+    const stranger = toBase64(ed25519KeyPair().publicKey);
+    const foreign = cli(['verify', 'bundle', '--roster', roster, '--authority', stranger, join(dir, 'honest.json')]);
+    expect(foreign.status).toBe(1);
+    expect(foreign.stderr).toMatch(/FAILED: roster: .*0 valid authority signature\(s\); 1 required/);
+    const altered = structuredClone(fed.roster);
+    altered.roster.members[0].name = `${altered.roster.members[0].name} (altered)`;
+    await writeFile(join(dir, 'roster-altered.json'), JSON.stringify(altered));
+    const edited = cli([
+      'verify',
+      'bundle',
+      '--roster',
+      join(dir, 'roster-altered.json'),
+      '--authority',
+      authority,
+      join(dir, 'honest.json'),
+    ]);
+    expect(edited.status).toBe(1);
+    expect(edited.stderr).toMatch(/FAILED: roster:/);
+    expect(cli(['verify', 'bundle', '--authority', authority, join(dir, 'honest.json')]).status).toBe(2);
     // Without a policy only the log signature is checked, and the CLI says so.
     const bare = cli(['verify', 'bundle', join(dir, 'forked.json')]);
     expect(bare.status).toBe(0);

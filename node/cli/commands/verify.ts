@@ -13,6 +13,7 @@ import {
 } from '../../../accesslog/verify.ts';
 import { verifyReport } from '../../../authz/index.ts';
 import { describeAttestation, verifyAttestation } from '../../../evaluation/attestation.ts';
+import { RosterError, verifyRoster } from '../../../federation/roster.ts';
 import { type Command, intFlag, parse, UsageError } from '../args.ts';
 
 const usage = `usage: credit-node verify checkpoint --key VKEY|--key-file FILE|--roster ROSTER.json [WITNESS POLICY] CHECKPOINT
@@ -21,7 +22,8 @@ const usage = `usage: credit-node verify checkpoint --key VKEY|--key-file FILE|-
        credit-node verify report --key PUBLIC_KEY REPORT.json
        credit-node verify attestation --key PUBLIC_KEY ATTESTATION.json
 
-WITNESS POLICY: [--roster ROSTER.json] [--witness WVKEY]... [--min-witnesses N]
+WITNESS POLICY: [--roster ROSTER.json [--authority KEY]... [--authority-threshold N]]
+                [--witness WVKEY]... [--min-witnesses N]
 
 VKEY is the log's verifier key (c2sp.org/signed-note: name+keyid+base64 key), published by the
 node at its /graphql API (accessLog.verifierKey) and in the roster. A CHECKPOINT is a C2SP signed
@@ -37,7 +39,10 @@ signature) count and how many a checkpoint needs. --roster takes the federation 
 member other than the log's node is a witness, and the roster also pins the log's own key.
 --witness adds a witness cosigner key (WVKEY, type 0x04: name+keyid+base64(0x04 || key)); repeat
 it for several. --min-witnesses defaults to a majority of those witnesses (with --roster: of the
-roster's members other than the log's node). A checkpoint with fewer valid cosignatures fails,
+roster's members other than the log's node). --authority gives the federation authority's base64
+Ed25519 key (federation.authorityKeys in a node's config; repeat for several): the roster must then
+carry valid signatures of at least --authority-threshold of them (default 1), or verification fails;
+without --authority the roster is taken as given (a warning says so). A checkpoint with fewer valid cosignatures fails,
 naming how many it found and needed. Without a policy only the log's own signature is checked,
 and a bundle from a forked log would pass (a warning says so).`;
 
@@ -54,6 +59,8 @@ const command: Command = {
         roster: { type: 'string' },
         witness: { type: 'string', multiple: true },
         'min-witnesses': { type: 'string' },
+        authority: { type: 'string', multiple: true },
+        'authority-threshold': { type: 'string' },
       },
       true,
     );
@@ -73,6 +80,29 @@ const command: Command = {
     const minWitnesses = intFlag('min-witnesses', values['min-witnesses'], 0, 1000);
     const witnessFlags = values.witness ?? [];
     const hasPolicy = values.roster !== undefined || witnessFlags.length > 0;
+    const authorities = values.authority ?? [];
+    const authorityThreshold = intFlag('authority-threshold', values['authority-threshold'], 1, 100);
+    if (values.roster === undefined && (authorities.length > 0 || authorityThreshold !== undefined))
+      throw new UsageError('--authority and --authority-threshold need --roster');
+    if (authorityThreshold !== undefined && authorityThreshold > authorities.length)
+      throw new UsageError('--authority-threshold is more than the --authority keys given');
+    /** The roster file, checked against the authority keys when given. */
+    const rosterInput = async (path: string) => {
+      const input = await json(path);
+      if (authorities.length === 0) {
+        console.error(
+          "warning: the roster's authority signatures were not checked (--authority): it is trusted as given",
+        );
+        return input;
+      }
+      try {
+        verifyRoster(input, { authorityKeys: authorities, threshold: authorityThreshold ?? 1 });
+      } catch (err) {
+        if (err instanceof RosterError) throw new VerificationError(`roster: ${err.message}`);
+        throw err;
+      }
+      return input;
+    };
     if (!hasPolicy && minWitnesses !== undefined) throw new UsageError('--min-witnesses needs --roster or --witness');
     /** The witness policy for a log of `origin`, and the log key the roster pins. */
     const policyFor = async (origin: string | undefined): Promise<{ policy?: WitnessPolicy; rosterKey?: string }> => {
@@ -83,7 +113,7 @@ const command: Command = {
           policy: { witnesses: extra, minWitnesses: minWitnesses ?? defaultWitnessQuorum(extra.length) },
         };
       if (!origin) throw new VerificationError('checkpoint: no origin line');
-      const { policy, logKey } = rosterWitnessPolicy(await json(values.roster), origin, minWitnesses);
+      const { policy, logKey } = rosterWitnessPolicy(await rosterInput(values.roster), origin, minWitnesses);
       const known = new Set(policy.witnesses.map((w) => `${w.name}+${Buffer.from(w.keyId).toString('hex')}`));
       for (const w of extra)
         if (!known.has(`${w.name}+${Buffer.from(w.keyId).toString('hex')}`)) policy.witnesses.push(w);

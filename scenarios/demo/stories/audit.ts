@@ -7,7 +7,7 @@
  * between them check offline from files.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { draftConsent, signConsent } from '../../../authz/index.ts';
 import { CLI } from '../../federation/launcher.ts';
@@ -40,6 +40,11 @@ async function run(ctx: StoryContext) {
   const proofs = join(ctx.dir, 'proofs');
   await mkdir(proofs, { recursive: true });
   const roster = join(ctx.dir, 'roster.json');
+  // The federation authority's key, as every node's config pins it: the verifier checks the roster with it.
+  const config = JSON.parse(await readFile(join(ctx.dir, 'nodes/xm-centre/config.json'), 'utf8')) as {
+    federation: { authorityKeys: string[] };
+  };
+  const authority = config.federation.authorityKeys.flatMap((k) => ['--authority', k]);
   const checkpoint = async () =>
     dataOf(await bankA.gql(CHECKPOINT, {}, as.auditor), 'checkpoint').accessLog as {
       verifierKey: string;
@@ -114,7 +119,7 @@ async function run(ctx: StoryContext) {
       ] as const) {
         const file = join(proofs, `${name}.json`);
         await writeFile(file, JSON.stringify(e.bundle, null, 2));
-        const v = verify(['bundle', '--roster', roster, file]);
+        const v = verify(['bundle', '--roster', roster, ...authority, file]);
         last = `${name}: ${v.stderr.trim() || v.stdout.trim()}`;
         if (v.status !== 0) return false;
         bundles.push(file);
@@ -122,8 +127,12 @@ async function run(ctx: StoryContext) {
       return true;
     },
   );
-  say(`   ALLOW in bank-a's log: credit-node verify bundle --roster roster.json ${bundles[0]} → ok`);
-  say(`   DENY in bank-b's log:  credit-node verify bundle --roster roster.json ${bundles[1]} → ok`);
+  say(
+    `   ALLOW in bank-a's log: credit-node verify bundle --roster roster.json --authority <authority key> ${bundles[0]} → ok`,
+  );
+  say(
+    `   DENY in bank-b's log:  credit-node verify bundle --roster roster.json --authority <authority key> ${bundles[1]} → ok`,
+  );
 
   say('3. An auditor lists bank-a’s reads by purpose; enterprises appear only as commitments.');
   const audit = dataOf(
@@ -161,10 +170,10 @@ async function run(ctx: StoryContext) {
     proof: join(proofs, 'bank-a-consistency.json'),
   };
   await writeFile(files.new, now.latestCheckpoint!.note);
-  const vc = verify(['checkpoint', '--roster', roster, files.new]);
+  const vc = verify(['checkpoint', '--roster', roster, ...authority, files.new]);
   check(vc.status === 0, `verify checkpoint: ${vc.stderr || vc.stdout}`);
   say(
-    `   credit-node verify checkpoint --roster roster.json ${files.new} → ok (size ${now.latestCheckpoint!.size}, ${now.latestCheckpoint!.witnesses.length} witnesses)`,
+    `   credit-node verify checkpoint --roster roster.json --authority <authority key> ${files.new} → ok (size ${now.latestCheckpoint!.size}, ${now.latestCheckpoint!.witnesses.length} witnesses)`,
   );
   if (old.latestCheckpoint) {
     const size1 = old.latestCheckpoint.size;
