@@ -28,7 +28,7 @@ import type { ProfileStore } from '../profiles/index.ts';
 import type { ConsentRecord, ConsentService } from './consents.ts';
 import type { ConsentBody } from './documents.ts';
 import { ConsentRequiredError, ForbiddenError, InvalidInputError } from './errors.ts';
-import type { Principal } from './principals.ts';
+import { type Principal, principalLabel } from './principals.ts';
 import { purposeById } from './purposes.ts';
 
 /** Sections of one enterprise as released to a caller. */
@@ -224,7 +224,7 @@ class Access implements AccessService {
       time: new Date().toISOString(),
       actor: {
         node: this.#c.nodeId,
-        principal: p.role === 'bank-officer' ? `${p.bank}/${p.sub}` : `${p.role}:${p.sub}`,
+        principal: principalLabel(p),
         role: p.role,
       },
       action: 'PROFILE_READ' as const,

@@ -32,6 +32,14 @@ export interface Principal {
   department?: string;
 }
 
+/**
+ * How a principal is written in access-log entries: a bank officer as `bank/sub` (so an auditor
+ * finds a bank's officers at every node), anyone else as `role:sub`.
+ */
+export function principalLabel(p: { role: string; sub: string; bank?: string | undefined }): string {
+  return p.role === 'bank-officer' && p.bank ? `${p.bank}/${p.sub}` : `${p.role}:${p.sub}`;
+}
+
 /** Explicit JWT type (RFC 8725 §3.11), so no other JWT kind can stand in for an API token. */
 export const TOKEN_TYP = 'credit-api+jwt';
 const SUB_RE = /^[A-Za-z0-9._@:-]{1,128}$/;

@@ -207,6 +207,16 @@ describe('authorised profile API over HTTP', () => {
       t.ent2,
     );
     expect(ok.body.data).toEqual({ approveConsent: { status: 'ACTIVE' } });
+    // The home logged the request under the bank's officer, so an auditor finds it by bank.
+    const audit = await f.gql(
+      `{ auditEntries(filter: { bank: "bank-b", action: "CONSENT_REQUESTED" }) { entries { principal action } } }`,
+      {},
+      t.auditor,
+    );
+    expect((audit.body.data?.auditEntries as { entries: unknown[] }).entries).toContainEqual({
+      principal: 'bank-b/officer-9',
+      action: 'CONSENT_REQUESTED',
+    });
     const r = await f.gql(
       `query($u: String!) { enterprise(uscc: $u, purpose: "loan-application") { registration { uscc } penalties { id } } }`,
       { u: E2 },

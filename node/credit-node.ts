@@ -17,6 +17,7 @@ import {
   createBindingStore,
   createConsentService,
   localSectionSource,
+  principalLabel,
   type TokenService,
 } from '../authz/index.ts';
 import { idNumberTokenizer } from '../connectors/produce.ts';
@@ -137,7 +138,12 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     void accessLog
       .append({
         time: t.at,
-        actor: { node: config.nodeId, principal: `${t.by.role}:${t.by.sub}`, role: t.by.role },
+        actor: {
+          node: config.nodeId,
+          // An officer only ever acts on consents granted to its own bank.
+          principal: principalLabel({ ...t.by, bank: record.body.grantee.node }),
+          role: t.by.role,
+        },
         action,
         decision: 'ALLOW',
         ...(t.reason ? { reason: 'STATED' } : {}),
