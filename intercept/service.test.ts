@@ -13,7 +13,12 @@ import { createProfileStore, type ProfileStore } from '../profiles/index.ts';
 import { openDatabase, type RootDb } from '../storage/index.ts';
 import type { Listing } from './decide.ts';
 import type { InterceptPeers } from './ports.ts';
-import { createInterceptService, type InterceptService } from './service.ts';
+import {
+  createInterceptService,
+  DEFAULT_PEER_TIMEOUT_MS,
+  type InterceptService,
+  SLOW_PEER_TIMEOUT_MS,
+} from './service.ts';
 
 const NOW = Date.parse('2026-11-20T02:00:00Z');
 const XM = composeUscc('9', '1', '350203', 'MA2Y0C01');
@@ -29,6 +34,8 @@ let events: AccessEvent[];
 let qzDown: boolean;
 let service: InterceptService;
 const asked: string[][] = [];
+/** The time limits the check gave the Quanzhou centre, in order. */
+const qzTimeouts: number[] = [];
 
 const log: AccessLogPort = {
   async append(e) {
@@ -52,8 +59,9 @@ const peers: InterceptPeers = {
     { nodeId: 'qz-centre', city: 'QZ' },
     { nodeId: 'zz-centre', city: 'ZZ' },
   ],
-  async listings(node, req) {
+  async listings(node, req, options) {
     asked.push([node, ...req.subtypes]);
+    if (node === 'qz-centre') qzTimeouts.push(options.timeoutMs);
     if (node === 'qz-centre' && qzDown) throw new PeerUnavailableError('qz-centre did not answer in time');
     const i = req.usccs.indexOf(ZZ);
     return { hits: node === 'zz-centre' && i >= 0 ? [[i, [zzListing]]] : [] };
@@ -71,6 +79,7 @@ beforeEach(async () => {
   events = [];
   qzDown = false;
   asked.length = 0;
+  qzTimeouts.length = 0;
   await put([
     {
       id: 'XM-DD-1',
@@ -142,6 +151,23 @@ describe('check-and-intercept at a centre', () => {
       BLOCK: 1,
       hits: 1,
     });
+  });
+
+  it('a centre that failed gets the short limit on the next checks until it answers again', async () => {
+    qzDown = true;
+    const check = (n: number) =>
+      service.check(gov, { matter: 'FINANCE_SUBSIDY', usccs: [QZ], correlationId: `corr-slow-${n}` });
+    expect((await check(1)).unavailable).toEqual(['qz-centre']);
+    expect((await check(2)).unavailable).toEqual(['qz-centre']);
+    qzDown = false;
+    expect((await check(3)).unavailable).toEqual([]);
+    expect((await check(4)).unavailable).toEqual([]);
+    expect(qzTimeouts).toEqual([
+      DEFAULT_PEER_TIMEOUT_MS,
+      SLOW_PEER_TIMEOUT_MS,
+      SLOW_PEER_TIMEOUT_MS,
+      DEFAULT_PEER_TIMEOUT_MS,
+    ]);
   });
 
   it('takes feedback from the department that checked, counts it, and shows it in the metrics', async () => {

@@ -42,6 +42,13 @@ export const INTERCEPT_PURPOSE = 'check-and-intercept';
 export const MAX_CHECK_BATCH = 10_000;
 /** How long a check waits for another centre's listings by default. */
 export const DEFAULT_PEER_TIMEOUT_MS = 10_000;
+/**
+ * After a centre failed to answer, the next checks wait for it this long only, for
+ * {@link SLOW_PEER_HOLD_MS} or until it answers again: a hung centre costs one check the full
+ * limit, not every check (its decisions still say INCOMPLETE, never a silent PASS).
+ */
+export const SLOW_PEER_TIMEOUT_MS = 1_000;
+export const SLOW_PEER_HOLD_MS = 30_000;
 const DAY_MS = 86_400_000;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DEPARTMENT_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -127,6 +134,8 @@ export function createInterceptService(
   const measuresRef = `${measures.id}@${measures.version}`;
   const now = init.now ?? Date.now;
   const peerTimeoutMs = init.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
+  /** Centres that failed to answer lately, until when they get the short limit. */
+  const failedUntil = new Map<string, number>();
   const store = interceptStore(c.db);
   const log = c.logger.child({ component: 'intercept' });
 
@@ -164,10 +173,15 @@ export function createInterceptService(
     const unavailable: string[] = [];
     await Promise.all(
       centres.map(async ({ nodeId }) => {
+        const failedLately = (failedUntil.get(nodeId) ?? 0) > now();
+        const timeoutMs = failedLately ? Math.min(peerTimeoutMs, SLOW_PEER_TIMEOUT_MS) : peerTimeoutMs;
         try {
-          answered.push({ node: nodeId, answer: await peers!.listings(nodeId, req, { timeoutMs: peerTimeoutMs }) });
+          answered.push({ node: nodeId, answer: await peers!.listings(nodeId, req, { timeoutMs }) });
+          failedUntil.delete(nodeId);
         } catch (err) {
-          log.warn({ peer: nodeId, code: (err as { code?: string }).code }, 'a centre gave no listings');
+          if (!failedLately)
+            log.warn({ peer: nodeId, code: (err as { code?: string }).code }, 'a centre gave no listings');
+          failedUntil.set(nodeId, now() + SLOW_PEER_HOLD_MS);
           unavailable.push(nodeId);
         }
       }),
