@@ -87,8 +87,8 @@ import type { CreditNode } from '../node/credit-node.ts';
 import { DEMO_NODES } from '../scenarios/federation/topology.ts';
 
 const PLAIN_PROTOCOL = '/bench/joint-plaintext/1.0.0';
-/** Serialized size of one 8,192-slot BFV ciphertext (bench/he.ts). */
-const CIPHERTEXT_BYTES = 524_401;
+/** Serialized size of one compact 8,192-slot BFV ciphertext (two primes, as contributors send them). */
+const CIPHERTEXT_BYTES = 262_257;
 const PURPOSE = 'loan-application';
 const CONTRIBUTORS = ['bank-b', 'bank-c', 'bank-d', 'bank-e', 'bank-f'];
 const BANKS = ['bank-a', ...CONTRIBUTORS];
@@ -812,7 +812,7 @@ export async function bench(): Promise<Record<string, unknown>> {
       plainOne.push(p.totalMs);
       plainOneSteps.push(p.steps);
     }
-    // What moving one contribution costs: a frame the size of three 8,192-slot ciphertexts in
+    // What moving one contribution costs: a frame the size of two compact 8,192-slot ciphertexts in
     // base64 (as a contributor answers), bank-a → easy-loan over libp2p, answered with its size.
     const ciphertextB64 = toBase64(new Uint8Array(CIPHERTEXT_BYTES));
     const transfer: number[] = [];
@@ -821,7 +821,7 @@ export async function bench(): Promise<Record<string, unknown>> {
       await n['bank-a'].federation!.host.request(
         'easy-loan',
         PLAIN_PROTOCOL,
-        { op: 'echo', payload: { outstanding: ciphertextB64, overdue: ciphertextB64, lenders: ciphertextB64 } },
+        { op: 'echo', payload: { outstanding: ciphertextB64, overdueAndLenders: ciphertextB64 } },
         { timeoutMs: 60_000 },
       );
       transfer.push(performance.now() - t0);
@@ -875,9 +875,9 @@ export async function bench(): Promise<Record<string, unknown>> {
         ratioHeToPlaintext: ratio(median(heOne), median(plainOne)),
         target: { p50Ms: 150 },
         transferOfOneContributionP50Ms: {
-          what: `bank-a → easy-loan, a JSON frame of three ${CIPHERTEXT_BYTES}-byte ciphertexts in base64 (${3 * ciphertextB64.length} characters); a run moves 5 of these, 3 more for the sums and 6 public keys of ~270 KB`,
+          what: `bank-a → easy-loan, a JSON frame of two ${CIPHERTEXT_BYTES}-byte compact ciphertexts in base64 (${2 * ciphertextB64.length} characters); a run moves 5 of these, 2 more for the sums and 6 public keys of ~270 KB`,
           ms: ms(median(transfer)),
-          megabytesPerSecond: +((3 * ciphertextB64.length) / 1e3 / median(transfer)).toFixed(1),
+          megabytesPerSecond: +((2 * ciphertextB64.length) / 1e3 / median(transfer)).toFixed(1),
         },
       },
     };

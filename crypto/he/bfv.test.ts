@@ -72,6 +72,21 @@ describe('BFV session', () => {
     ]);
   });
 
+  it('compact ciphertexts: half the size, summed exactly (64 of them at the largest residues), never multiplied or mixed with fresh ones', () => {
+    const fresh = session.encryptVector(keys.publicKey, [7n]);
+    const values = [PLAIN_MODULUS - 1n, 5n, 0n, 123_456_789_012n];
+    const compact = session.encryptVector(keys.publicKey, values, { compact: true });
+    expect(compact.length).toBeLessThan(fresh.length / 2 + 1024);
+    expect(Array.from(keys.decrypt(compact).slice(0, 5))).toEqual([...values, 0n]);
+    const many = Array.from({ length: 64 }, () => session.encryptVector(keys.publicKey, values, { compact: true }));
+    const sum = session.addCiphertexts(many);
+    expect(keys.noiseBudget(sum)).toBeGreaterThan(5);
+    expect(Array.from(keys.decrypt(sum).slice(0, 5))).toEqual([...values.map((v) => (64n * v) % PLAIN_MODULUS), 0n]);
+    expectRefused(() => session.addCiphertexts([compact, fresh]));
+    expectRefused(() => session.addCiphertexts([fresh, compact]));
+    expectRefused(() => session.multiplyPlainAndAdd([{ ciphertext: compact, factor: 2n }]));
+  });
+
   it('refuses values outside (−t, t), too many values and bad factors', () => {
     expect(() => session.encryptVector(keys.publicKey, [PLAIN_MODULUS])).toThrow(HeRangeError);
     expect(() => session.encryptVector(keys.publicKey, [-PLAIN_MODULUS])).toThrow(HeRangeError);

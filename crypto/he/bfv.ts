@@ -23,6 +23,7 @@ import { sha256 } from '../hash.ts';
 import { HeInputError, HeKeyHandleError, HeRangeError } from './errors.ts';
 import {
   CIPHERTEXT_PRIMES,
+  COMPACT_CIPHERTEXT_PRIMES,
   createHeContext,
   type HeContext,
   MAX_CENTRED_MAGNITUDE,
@@ -58,6 +59,16 @@ export interface BfvSessionInit {
   compression?: HeCompression;
   /** Loaded public keys kept per session (default 4). */
   publicKeyCacheSize?: number;
+}
+
+/** Options of {@link BfvSession.encryptVector}. */
+export interface EncryptOptions {
+  /**
+   * Switch the fresh ciphertext down to the last level of the modulus chain
+   * ({@link COMPACT_CIPHERTEXT_PRIMES} primes): half the size, for vectors that are only added
+   * (exposure contributions); such ciphertexts can be summed and decrypted, not multiplied.
+   */
+  compact?: boolean;
 }
 
 /** Options of {@link BfvKeyPair.decrypt}. */
@@ -104,10 +115,10 @@ export interface BfvSession {
    * @throws HeInputError (BAD_CIPHERTEXT, input publicKey) when the key is refused.
    * @throws HeRangeError when a value is outside (−t, t) or there are more values than slots.
    */
-  encryptVector(publicKey: Uint8Array, values: PlainVector): Uint8Array;
+  encryptVector(publicKey: Uint8Array, values: PlainVector, options?: EncryptOptions): Uint8Array;
   /**
-   * Adds 1 to {@link MAX_CONTRIBUTORS} ciphertexts slot-wise.
-   * @throws HeInputError (BAD_CIPHERTEXT) when a ciphertext is refused.
+   * Adds 1 to {@link MAX_CONTRIBUTORS} ciphertexts slot-wise, all fresh or all compact.
+   * @throws HeInputError (BAD_CIPHERTEXT) when a ciphertext is refused or the levels differ.
    */
   addCiphertexts(list: readonly Uint8Array[]): Uint8Array;
   /**
@@ -178,7 +189,8 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
   const save = (object: { saveToArray(mode: typeof comprMode): unknown }, mode = comprMode): Uint8Array =>
     object.saveToArray(mode) as Uint8Array;
 
-  const loadCiphertext = (arena: SealArena, bytes: Uint8Array): Ciphertext => {
+  /** Loads a peer's ciphertext; `compactAllowed`: also at the last level (sums and decryption only). */
+  const loadCiphertext = (arena: SealArena, bytes: Uint8Array, compactAllowed: boolean): Ciphertext => {
     checkSerialized(bytes, 'ciphertext', MAX_CIPHERTEXT_BYTES);
     const ct = arena.keep(new seal.Ciphertext());
     try {
@@ -186,9 +198,17 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
     } catch (err) {
       throw new HeInputError('ciphertext', `ciphertext does not load under this parameter set (${sealFailure(err)})`);
     }
-    checkShape(arena, ctx, ct);
+    checkShape(arena, ctx, ct, compactAllowed);
     return ct;
   };
+  let lastParmsId: ReturnType<HeContext['context']['lastParmsId']>;
+  try {
+    lastParmsId = shared.keep(ctx.context.lastParmsId());
+  } catch (err) {
+    shared.release();
+    ctx.release();
+    throw err;
+  }
 
   const encryptorFor = (publicKey: Uint8Array): Encryptor => {
     checkSerialized(publicKey, 'publicKey', MAX_PUBLIC_KEY_BYTES);
@@ -257,7 +277,7 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
           usable();
           const arena = sealArena();
           try {
-            const ct = loadCiphertext(arena, ciphertext);
+            const ct = loadCiphertext(arena, ciphertext, true);
             const plain = arena.keep(new seal.Plaintext());
             decryptor.decrypt(ct, plain);
             if (options.centred) return encoder.decodeBigInt64(plain) as BigInt64Array;
@@ -272,7 +292,7 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
           usable();
           const arena = sealArena();
           try {
-            return decryptor.invariantNoiseBudget(loadCiphertext(arena, ciphertext));
+            return decryptor.invariantNoiseBudget(loadCiphertext(arena, ciphertext, true));
           } finally {
             arena.release();
           }
@@ -288,7 +308,7 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
       return keyPair;
     },
 
-    encryptVector(publicKey, values) {
+    encryptVector(publicKey, values, options = {}) {
       alive();
       const residues = slotResidues(values);
       const encryptor = encryptorFor(publicKey);
@@ -298,6 +318,7 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
         encoder.encode(new BigUint64Array(residues.buffer), plain);
         const ct = arena.keep(new seal.Ciphertext());
         encryptor.encrypt(plain, ct);
+        if (options.compact) evaluator.cipherModSwitchToInplace(ct, lastParmsId);
         return save(ct);
       } finally {
         arena.release();
@@ -310,8 +331,14 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
         throw new RangeError(`addCiphertexts takes 1 to ${MAX_CONTRIBUTORS} ciphertexts`);
       const arena = sealArena();
       try {
-        const sum = loadCiphertext(arena, list[0]);
-        for (let i = 1; i < list.length; i++) evaluator.addInplace(sum, loadCiphertext(arena, list[i]));
+        const sum = loadCiphertext(arena, list[0], true);
+        const primes = sum.coeffModulusSize();
+        for (let i = 1; i < list.length; i++) {
+          const ct = loadCiphertext(arena, list[i], true);
+          if (ct.coeffModulusSize() !== primes)
+            throw new HeInputError('ciphertext', 'ciphertexts of one sum must all be fresh or all compact');
+          evaluator.addInplace(sum, ct);
+        }
         return save(sum);
       } finally {
         arena.release();
@@ -335,7 +362,7 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
         };
         let sum: Ciphertext | undefined;
         for (let i = 0; i < terms.length; i++) {
-          const ct = loadCiphertext(arena, terms[i].ciphertext);
+          const ct = loadCiphertext(arena, terms[i].ciphertext, false);
           evaluator.multiplyPlainInplace(ct, scalar(factors[i]));
           if (sum) evaluator.addInplace(sum, ct);
           else sum = ct;
@@ -362,17 +389,22 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
 
 /**
  * The shape every ciphertext of the protocol has: two polynomials (no multiplication without
- * relinearisation happens), degree n, the first data level (no modulus switching happens), not
- * in NTT form, not transparent (a transparent ciphertext would be readable without the key).
+ * relinearisation happens), degree n, the first data level or (`compactAllowed`, where only sums
+ * and decryption follow) the last level, not in NTT form, not transparent (a transparent
+ * ciphertext would be readable without the key).
  */
-function checkShape(arena: SealArena, ctx: HeContext, ct: Ciphertext): void {
+function checkShape(arena: SealArena, ctx: HeContext, ct: Ciphertext, compactAllowed: boolean): void {
   const fail = (rule: string) => new HeInputError('ciphertext', `ciphertext ${rule}`);
   if (ct.size() !== 2) throw fail('must have two polynomials');
-  if (ct.polyModulusDegree() !== POLY_MODULUS_DEGREE || ct.coeffModulusSize() !== CIPHERTEXT_PRIMES)
-    throw fail('is not at the first level of this parameter set');
+  const primes = ct.coeffModulusSize();
+  const compact = compactAllowed && primes === COMPACT_CIPHERTEXT_PRIMES;
+  const level = compact ? 'the last' : 'the first';
+  if (ct.polyModulusDegree() !== POLY_MODULUS_DEGREE || (primes !== CIPHERTEXT_PRIMES && !compact))
+    throw fail(`is not at ${compactAllowed ? 'the first or the last' : 'the first'} level of this parameter set`);
   if (ct.isNttForm()) throw fail('must not be in NTT form');
+  const expected = compact ? ctx.lastParmsId : ctx.firstParmsId;
   const parmsId = arena.keep(ct.parmsId()).values() as BigUint64Array;
-  if (parmsId.length !== ctx.firstParmsId.length || parmsId.some((w, i) => w !== ctx.firstParmsId[i]))
-    throw fail('is not at the first level of this parameter set');
+  if (parmsId.length !== expected.length || parmsId.some((w, i) => w !== expected[i]))
+    throw fail(`is not at ${level} level of this parameter set`);
   if (ct.isTransparent()) throw fail('is transparent');
 }

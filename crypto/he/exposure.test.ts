@@ -3,14 +3,17 @@ import { type BfvKeyPair, type BfvSession, createBfvSession } from './bfv.ts';
 import { HeRangeError, HeResultError } from './errors.ts';
 import {
   checkExposureTotals,
+  checkOverdueAndLenders,
   EXPOSURE_BOUNDS,
   encodeAmounts,
   encodeIndicators,
+  encodeOverdueAndLenders,
   exposureRoundId,
+  LENDER_UNIT,
   maskContribution,
 } from './exposure.ts';
 import { generateMaskKeyPair, type MaskKeyPair, pairwiseMasks } from './masks.ts';
-import { MAX_CONTRIBUTION, PLAIN_MODULUS, SLOT_COUNT } from './params.ts';
+import { MAX_CONTRIBUTION, MAX_CONTRIBUTORS, PLAIN_MODULUS, SLOT_COUNT } from './params.ts';
 import { randomBelowOrEqual } from './test-helpers.ts';
 
 const CONTRIBUTORS = 5;
@@ -97,7 +100,7 @@ describe('cross-bank exposure', () => {
 
   it('counts lending banks with the 0/1 indicator vector', () => {
     const indicators = banks.map((_, i) => Array.from({ length: 100 }, (_, s) => (s + i) % 3 === 0));
-    const roundId = exposureRoundId('query-3', 'lenders');
+    const roundId = exposureRoundId('query-3', 'overdueAndLenders');
     const sum = session.addCiphertexts(
       indicators.map((v, i) => contribute(session, requester.publicKey, banks, i, roundId, encodeIndicators(v))),
     );
@@ -107,6 +110,58 @@ describe('cross-bank exposure', () => {
       bound: EXPOSURE_BOUNDS.lenders,
     });
     expect(counts).toEqual(Array.from({ length: 100 }, (_, s) => indicators.filter((v) => v[s]).length));
+  });
+
+  it('packs overdue amounts and lender indicators in one vector, exact up to the bounds of 64 contributors', () => {
+    // The largest packed total fits below t: 64 lenders and 64 maximal overdue amounts.
+    expect(BigInt(MAX_CONTRIBUTORS) * (LENDER_UNIT + MAX_CONTRIBUTION)).toBeLessThan(PLAIN_MODULUS);
+    expect(BigInt(MAX_CONTRIBUTORS) * MAX_CONTRIBUTION).toBeLessThan(LENDER_UNIT);
+    const overdue = banks.map(() => randomBelowOrEqual(300, MAX_CONTRIBUTION));
+    const lenders = banks.map((_, i) => Array.from({ length: 300 }, (_, s) => (s + i) % 4 !== 0));
+    for (const o of overdue) o[0] = MAX_CONTRIBUTION;
+    for (const l of lenders) l[0] = true;
+    const roundId = exposureRoundId('query-4', 'overdueAndLenders');
+    const sum = session.addCiphertexts(
+      banks.map((_, i) =>
+        contribute(session, requester.publicKey, banks, i, roundId, encodeOverdueAndLenders(overdue[i], lenders[i])),
+      ),
+    );
+    const split = checkOverdueAndLenders(requester.decrypt(sum), { enterprises: 300, contributors: CONTRIBUTORS });
+    expect(split.overdue.map(BigInt)).toEqual(overdue[0].map((_, s) => overdue.reduce((a, o) => a + o[s], 0n)));
+    expect(split.lenders).toEqual(lenders[0].map((_, s) => lenders.filter((l) => l[s]).length));
+    // 64 contributors at the bounds, unmasked: the packed total still splits exactly.
+    const top = encodeOverdueAndLenders([MAX_CONTRIBUTION], [true]);
+    const full = session.addCiphertexts(
+      Array.from({ length: MAX_CONTRIBUTORS }, () =>
+        session.encryptVector(requester.publicKey, top, { compact: true }),
+      ),
+    );
+    expect(checkOverdueAndLenders(requester.decrypt(full), { enterprises: 1, contributors: MAX_CONTRIBUTORS })).toEqual(
+      {
+        overdue: [Number(BigInt(MAX_CONTRIBUTORS) * MAX_CONTRIBUTION)],
+        lenders: [MAX_CONTRIBUTORS],
+      },
+    );
+    // A lender count or an overdue total above K times its bound is refused.
+    const one = session.encryptVector(requester.publicKey, encodeOverdueAndLenders([5, 0], [true, true]));
+    const two = session.addCiphertexts([one, one]);
+    expect(() => checkOverdueAndLenders(requester.decrypt(two), { enterprises: 2, contributors: 1 })).toThrow(
+      HeResultError,
+    );
+    expect(() => encodeOverdueAndLenders([1], [true, false])).toThrow(RangeError);
+    expect(() => encodeOverdueAndLenders([MAX_CONTRIBUTION + 1n], [true])).toThrow(HeRangeError);
+  });
+
+  it('refuses a packed sum decrypted under another key (garbage) by range', () => {
+    const other = session.createKeyPair();
+    try {
+      const ct = session.encryptVector(other.publicKey, encodeOverdueAndLenders([1, 2, 3], [true, false, true]));
+      expect(() =>
+        checkOverdueAndLenders(requester.decrypt(ct), { enterprises: 3, contributors: CONTRIBUTORS }),
+      ).toThrow(HeResultError);
+    } finally {
+      other.release();
+    }
   });
 
   it('refuses figures that could overflow, naming the slot but not the figure', () => {

@@ -3,33 +3,38 @@
  * figures with the bounds that keep the sum exact, masking them, and the requester's range check
  * on the decrypted totals.
  *
- * Per batch (one enterprise per slot, up to 8192) each contributor sends three ciphertexts:
- * outstanding amount and overdue amount in whole yuan (each at most {@link MAX_CONTRIBUTION})
- * and the lender indicator (0 or 1). The coordinator adds up to {@link MAX_CONTRIBUTORS}
- * contributions per vector, so a total is at most {@link MAX_EXPOSURE_TOTAL} = 2^53 − 64 < t:
- * exact, and a safe JavaScript integer.
+ * Per batch (one enterprise per slot, up to 8192) each contributor sends two ciphertexts
+ * ({@link EXPOSURE_VECTORS}): `outstanding`, the amount in whole yuan (at most
+ * {@link MAX_CONTRIBUTION}), and `overdueAndLenders`, the overdue amount (at most
+ * {@link MAX_CONTRIBUTION}) plus the lender indicator (0 or 1) times {@link LENDER_UNIT} = 2^53
+ * in the same slot. The coordinator adds up to {@link MAX_CONTRIBUTORS} contributions per
+ * vector, so an outstanding or overdue total is at most {@link MAX_EXPOSURE_TOTAL} = 2^53 − 64 <
+ * 2^53 and a lender count at most 64: a packed total is at most 64 · 2^53 + 2^53 − 64 < 2^59.1 < t.
  *
- * Exactness proof: each contribution c_k ∈ [0, MAX_CONTRIBUTION]; masks m_k satisfy Σ m_k ≡ 0
- * (mod t); the decrypted sum is Σ (c_k + m_k) mod t = (Σ c_k) mod t = Σ c_k, because
- * 0 ≤ Σ c_k ≤ K · MAX_CONTRIBUTION ≤ MAX_EXPOSURE_TOTAL < t for K ≤ MAX_CONTRIBUTORS.
+ * Exactness proof: each contribution c_k ∈ [0, bound]; masks m_k satisfy Σ m_k ≡ 0 (mod t); the
+ * decrypted sum is Σ (c_k + m_k) mod t = (Σ c_k) mod t = Σ c_k, because 0 ≤ Σ c_k < t for
+ * K ≤ MAX_CONTRIBUTORS (above); a packed total L · 2^53 + O with O < 2^53 splits back exactly.
  *
  * Wrong-key and missing-contributor detection: a ciphertext under another key, a contribution
  * missing from the sum (its peers' masks then do not cancel) or a tampered ciphertext decrypts
- * to values uniform modulo t. {@link checkExposureTotals} refuses a result unless every used slot
- * is at most K · bound and every unused slot is exactly 0; a uniform slot passes with
- * probability below 2^53 / 2^60 = 2^−7 (used) or 2^−60 (unused), so a garbage batch of more than
- * a handful of enterprises, or any batch with unused slots, is refused with overwhelming
- * probability.
+ * to values uniform modulo t. {@link checkExposureTotals} and {@link checkOverdueAndLenders}
+ * refuse a result unless every used slot is within K times its bounds and every unused slot is
+ * exactly 0; a uniform slot passes with probability below 2^53 / 2^60 = 2^−7 (outstanding),
+ * (K + 1) · 2^−7 · K · 2^−6 (packed; under 2^−8 for K = 5) or 2^−60 (unused), so a garbage batch
+ * of more than a handful of enterprises, or any batch with unused slots, is refused with
+ * overwhelming probability.
  */
 import { HeRangeError, HeResultError } from './errors.ts';
 import { MAX_CONTRIBUTION, MAX_CONTRIBUTORS, PLAIN_MODULUS, SLOT_COUNT } from './params.ts';
 
-/** The three vectors a contributor sends per batch. */
-export const EXPOSURE_VECTORS = ['outstanding', 'overdue', 'lenders'] as const;
+/** The two vectors (ciphertexts) a contributor sends per batch. */
+export const EXPOSURE_VECTORS = ['outstanding', 'overdueAndLenders'] as const;
 /** One of {@link EXPOSURE_VECTORS}. */
 export type ExposureVector = (typeof EXPOSURE_VECTORS)[number];
-/** The largest figure one contributor may put in one slot of each vector. */
-export const EXPOSURE_BOUNDS: Readonly<Record<ExposureVector, bigint>> = {
+/** The multiplier of the lender indicator in a packed `overdueAndLenders` slot: 2^53. */
+export const LENDER_UNIT = 2n ** 53n;
+/** The largest figure one contributor may put in one slot, per figure. */
+export const EXPOSURE_BOUNDS: Readonly<Record<'outstanding' | 'overdue' | 'lenders', bigint>> = {
   outstanding: MAX_CONTRIBUTION,
   overdue: MAX_CONTRIBUTION,
   lenders: 1n,
@@ -78,6 +83,22 @@ export function encodeIndicators(values: ReadonlyArray<boolean | 0 | 1>): BigInt
 }
 
 /**
+ * Encodes one contributor's overdue amounts and lender indicators into the packed
+ * `overdueAndLenders` vector: overdue + indicator · {@link LENDER_UNIT} per slot.
+ * @throws HeRangeError as {@link encodeAmounts} and {@link encodeIndicators} do.
+ */
+export function encodeOverdueAndLenders(
+  overdue: ReadonlyArray<number | bigint>,
+  lenders: ReadonlyArray<boolean | 0 | 1>,
+): BigInt64Array {
+  if (overdue.length !== lenders.length) throw new RangeError('overdue amounts and lenders must have the same length');
+  const out = encodeAmounts(overdue);
+  const indicators = encodeIndicators(lenders);
+  for (let i = 0; i < lenders.length; i++) if (indicators[i] === 1n) out[i] += LENDER_UNIT;
+  return out;
+}
+
+/**
  * Adds a mask to encoded figures slot-wise modulo t (both residues in [0, t), same length).
  * @returns residues in [0, t), ready for `encryptVector`.
  */
@@ -96,6 +117,38 @@ export function maskContribution(
     out[i] = s >= t ? s - t : s;
   }
   return out;
+}
+
+/**
+ * Checks a decrypted `overdueAndLenders` sum and splits it into overdue totals and lender
+ * counts (safe integers).
+ * @throws HeResultError naming the first slot out of range (garbage: see the module comment).
+ */
+export function checkOverdueAndLenders(
+  sums: BigInt64Array,
+  check: Omit<ExposureCheck, 'bound'>,
+): { overdue: number[]; lenders: number[] } {
+  const { enterprises, contributors } = check;
+  if (!Number.isSafeInteger(enterprises) || enterprises < 0 || enterprises > sums.length)
+    throw new RangeError('enterprises must be an integer within the decrypted slots');
+  if (!Number.isSafeInteger(contributors) || contributors < 1 || contributors > MAX_CONTRIBUTORS)
+    throw new RangeError(`contributors must be an integer from 1 to ${MAX_CONTRIBUTORS}`);
+  const k = BigInt(contributors);
+  const maxOverdue = k * EXPOSURE_BOUNDS.overdue;
+  const overdue = new Array<number>(enterprises);
+  const lenders = new Array<number>(enterprises);
+  for (let i = 0; i < sums.length; i++) {
+    const v = sums[i];
+    if (i < enterprises) {
+      if (v < 0n) throw new HeResultError(`decrypted total at slot ${i} is out of range`);
+      const count = v / LENDER_UNIT;
+      const amount = v % LENDER_UNIT;
+      if (count > k || amount > maxOverdue) throw new HeResultError(`decrypted total at slot ${i} is out of range`);
+      overdue[i] = Number(amount);
+      lenders[i] = Number(count);
+    } else if (v !== 0n) throw new HeResultError(`decrypted slot ${i} past the batch is not zero`);
+  }
+  return { overdue, lenders };
 }
 
 /** What the requester knows about a decrypted exposure sum. */

@@ -9,6 +9,7 @@ export {
   type BfvSessionInit,
   createBfvSession,
   type DecryptOptions,
+  type EncryptOptions,
   type HeCompression,
   type LinearTerm,
   MAX_LINEAR_TERMS,
@@ -18,13 +19,16 @@ export {
 export * from './errors.ts';
 export {
   checkExposureTotals,
+  checkOverdueAndLenders,
   EXPOSURE_BOUNDS,
   EXPOSURE_VECTORS,
   type ExposureCheck,
   type ExposureVector,
   encodeAmounts,
   encodeIndicators,
+  encodeOverdueAndLenders,
   exposureRoundId,
+  LENDER_UNIT,
   maskContribution,
 } from './exposure.ts';
 export {
@@ -39,6 +43,7 @@ export {
 export {
   CIPHERTEXT_PRIMES,
   COEFF_MODULUS_BITS,
+  COMPACT_CIPHERTEXT_PRIMES,
   HE_PARAMETER_ID,
   LARGEST_EXACT_TOTAL,
   MAX_CENTRED_MAGNITUDE,

@@ -31,6 +31,12 @@ export const SLOT_COUNT = POLY_MODULUS_DEGREE;
 export const COEFF_MODULUS_BITS: readonly number[] = [43, 43, 44, 44, 44];
 /** Number of primes a fresh ciphertext carries (all but the special prime). */
 export const CIPHERTEXT_PRIMES = COEFF_MODULUS_BITS.length - 1;
+/**
+ * Number of primes of a compact ciphertext: a fresh one switched down to the last level of the
+ * modulus chain (the first two data primes, 86 bits). Half the size; its noise budget (about 18
+ * bits fresh, 15 after adding 64) is enough for sums, not for plaintext multiplications.
+ */
+export const COMPACT_CIPHERTEXT_PRIMES = 2;
 /** Classical security level in bits (HomomorphicEncryption.org standard, SEAL's tc128). */
 export const SECURITY_LEVEL_BITS = 128;
 /** Bit size requested from `PlainModulus.Batching`: the most SEAL allows. */
@@ -85,6 +91,8 @@ export interface HeContext {
   readonly parameterId: string;
   /** parms id (four 64-bit words) of fresh ciphertexts, i.e. of the first data level. */
   readonly firstParmsId: BigUint64Array;
+  /** parms id of compact ciphertexts: the last level of the modulus chain. */
+  readonly lastParmsId: BigUint64Array;
   /** Releases the context. */
   release(): void;
 }
@@ -119,11 +127,17 @@ export function createHeContext(seal: Seal): HeContext {
     if (parameterId !== HE_PARAMETER_ID)
       throw new HeParameterError('the encryption parameters differ from the pinned parameter id');
     const firstParmsId = BigUint64Array.from(scratch.keep(context.firstParmsId()).values() as BigUint64Array);
+    const lastParmsId = BigUint64Array.from(scratch.keep(context.lastParmsId()).values() as BigUint64Array);
+    const lastData = scratch.keep(context.lastContextData());
+    const lastParms = scratch.keep(lastData.parms());
+    if (scratch.keep(lastParms.coeffModulus()).size() !== COMPACT_CIPHERTEXT_PRIMES)
+      throw new HeParameterError('the last level of the modulus chain does not have the expected primes');
     return {
       seal,
       context,
       parameterId,
       firstParmsId,
+      lastParmsId,
       release: () => owned.release(),
     };
   } catch (err) {

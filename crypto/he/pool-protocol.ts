@@ -11,7 +11,7 @@ export type PoolRequest = { id: number } & (
   | { op: 'decrypt'; key: string; ciphertext: Uint8Array; centred: boolean }
   | { op: 'noiseBudget'; key: string; ciphertext: Uint8Array }
   | { op: 'releaseKey'; key: string }
-  | { op: 'encrypt'; publicKey: Uint8Array; values: BigInt64Array }
+  | { op: 'encrypt'; publicKey: Uint8Array; values: BigInt64Array; compact: boolean }
   | { op: 'add'; list: Uint8Array[] }
   | { op: 'linear'; terms: LinearTerm[]; constant: bigint }
   | { op: 'stats' }

@@ -18,7 +18,14 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { type DecryptOptions, type HeCompression, type LinearTerm, type PlainVector, slotResidues } from './bfv.ts';
+import {
+  type DecryptOptions,
+  type EncryptOptions,
+  type HeCompression,
+  type LinearTerm,
+  type PlainVector,
+  slotResidues,
+} from './bfv.ts';
 import { HeBusyError, HeKeyHandleError, HePoolClosedError, HeWorkerError } from './errors.ts';
 import { MAX_CIPHERTEXT_BYTES, MAX_PUBLIC_KEY_BYTES } from './params.ts';
 import { deserializeError, type PoolRequest, type PoolResponse, type WorkerStats } from './pool-protocol.ts';
@@ -76,7 +83,11 @@ export interface HePool {
   /** Creates a key pair inside one worker. */
   createKeyPair(options?: HeOperationOptions): Promise<HePoolKeyPair>;
   /** See `BfvSession.encryptVector`. */
-  encryptVector(publicKey: Uint8Array, values: PlainVector, options?: HeOperationOptions): Promise<Uint8Array>;
+  encryptVector(
+    publicKey: Uint8Array,
+    values: PlainVector,
+    options?: HeOperationOptions & EncryptOptions,
+  ): Promise<Uint8Array>;
   /** See `BfvSession.addCiphertexts`. */
   addCiphertexts(list: readonly Uint8Array[], options?: HeOperationOptions): Promise<Uint8Array>;
   /** See `BfvSession.multiplyPlainAndAdd`; usable as the evaluator of `linearCombine`. */
@@ -305,8 +316,8 @@ export function createHePool(init: HePoolInit = {}): HePool {
       const key = ownedCopy(checkSerialized(publicKey, 'publicKey', MAX_PUBLIC_KEY_BYTES));
       const residues = slotResidues(values);
       return submit<Uint8Array>(
-        { op: 'encrypt', publicKey: key, values: residues },
-        { ...options, transfer: [key.buffer as ArrayBuffer, residues.buffer as ArrayBuffer] },
+        { op: 'encrypt', publicKey: key, values: residues, compact: options.compact ?? false },
+        { signal: options.signal, transfer: [key.buffer as ArrayBuffer, residues.buffer as ArrayBuffer] },
       );
     },
 

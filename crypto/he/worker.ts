@@ -48,7 +48,7 @@ function run(req: PoolRequest): { value: unknown; transfer: ArrayBuffer[] } {
       keys.delete(req.key);
       return { value: undefined, transfer: [] };
     case 'encrypt':
-      return bytes(session.encryptVector(req.publicKey, req.values));
+      return bytes(session.encryptVector(req.publicKey, req.values, { compact: req.compact }));
     case 'add':
       return bytes(session.addCiphertexts(req.list));
     case 'linear':

@@ -23,7 +23,7 @@ import {
   EXPOSURE_VECTORS,
   encodeAmounts,
   encodeFeature,
-  encodeIndicators,
+  encodeOverdueAndLenders,
   exposureRoundId,
   generateMaskKeyPair,
   HE_PARAMETER_ID,
@@ -215,8 +215,7 @@ export function createContributor(c: ContributorComponents) {
         }
         const encoded = {
           outstanding: encodeAmounts(outstanding),
-          overdue: encodeAmounts(overdue),
-          lenders: encodeIndicators(lenders),
+          overdueAndLenders: encodeOverdueAndLenders(overdue, lenders),
         };
         await Promise.all(
           EXPOSURE_VECTORS.map(async (v) => {
@@ -227,7 +226,11 @@ export function createContributor(c: ContributorComponents) {
               SLOT_COUNT,
               PLAIN_MODULUS,
             );
-            const ct = await pool.encryptVector(publicKey, maskContribution(encoded[v], mask), { signal });
+            // Compact: only added and decrypted, so switched down to half the size.
+            const ct = await pool.encryptVector(publicKey, maskContribution(encoded[v], mask), {
+              signal,
+              compact: true,
+            });
             ciphertexts[v] = toBase64(ct);
           }),
         );

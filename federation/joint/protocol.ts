@@ -27,6 +27,7 @@ import {
 } from '../../authz/index.ts';
 import {
   checkExposureTotals,
+  checkOverdueAndLenders,
   createScoringModel,
   decodeScores,
   EXPOSURE_BOUNDS,
@@ -197,16 +198,12 @@ export function createJointQueries(c: JointComponents) {
           return keys.decrypt(ct, { signal, centred: kind === 'score' });
         };
         if (kind === 'exposure') {
-          const n = answer.contributors.length;
-          for (const v of ['outstanding', 'overdue', 'lenders'] as const)
-            values.set(
-              v,
-              checkExposureTotals(await decrypt(v), {
-                enterprises: subjects.length,
-                contributors: n,
-                bound: EXPOSURE_BOUNDS[v],
-              }),
-            );
+          const check = { enterprises: subjects.length, contributors: answer.contributors.length };
+          const [outstanding, packed] = await Promise.all([decrypt('outstanding'), decrypt('overdueAndLenders')]);
+          values.set('outstanding', checkExposureTotals(outstanding, { ...check, bound: EXPOSURE_BOUNDS.outstanding }));
+          const { overdue, lenders } = checkOverdueAndLenders(packed, check);
+          values.set('overdue', overdue);
+          values.set('lenders', lenders);
         } else
           values.set(
             'score',
