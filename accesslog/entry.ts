@@ -5,7 +5,8 @@
  * index), and the tree nodes a batch of entries completes. Pure: the log commits the writes as one
  * atomic batch. Also the log's checkpoint origin.
  */
-import { canonicalJson, leafHash, nodeHash, sha256, toBase64, toHex, toUtf8 } from '../crypto/index.ts';
+import { hash } from 'node:crypto';
+import { canonicalJson, nodeHash, sha256, toBase64, toHex, toUtf8 } from '../crypto/index.ts';
 import type { Sublevel } from '../storage/index.ts';
 import { entryKey, type Frontier, hex12, nodeKey } from './integrity.ts';
 import type { AccessEvent, AppendReceipt } from './port.ts';
@@ -23,6 +24,80 @@ const CONSENT_DOMAIN = toUtf8('credit-data-space/consent-ref/v1\0');
 /** The consent commitment of an entry: who holds the opening can tell which consent an access used. */
 export function consentCommitment(consentId: string, opening: Uint8Array): Uint8Array {
   return sha256(CONSENT_DOMAIN, toUtf8(consentId), new Uint8Array([0]), opening);
+}
+
+/** The keys of a {@link LogEntry} in RFC 8785 order (UTF-16 code units), and of its actor. */
+const ENTRY_KEYS = [
+  'action',
+  'actor',
+  'consent',
+  'consentId',
+  'correlationId',
+  'decision',
+  'purpose',
+  'reason',
+  'resultDigest',
+  'scopes',
+  'subject',
+  'time',
+  'v',
+] as const;
+const ACTOR_KEYS = ['node', 'principal', 'role'] as const;
+
+/** A JCS string, or undefined when `v` is not a well-formed string (the general path decides then). */
+const jcsString = (v: unknown) => (typeof v === 'string' && v.isWellFormed() ? JSON.stringify(v) : undefined);
+
+/**
+ * The RFC 8785 canonical JSON of an entry, the same text {@link canonicalJson} gives (tested
+ * against it), built directly for the shape every entry has: string fields, string scopes, the
+ * actor's three strings, `v` 1 or 2. Anything else takes the general path.
+ */
+export function entryJson(entry: LogEntry): string {
+  const e = entry as unknown as Record<string, unknown>;
+  let out = '{';
+  for (const key of ENTRY_KEYS) {
+    const value = e[key];
+    if (value === undefined) continue;
+    let text: string | undefined;
+    if (key === 'v') text = value === 1 || value === 2 ? String(value) : undefined;
+    else if (key === 'actor') {
+      if (typeof value !== 'object' || value === null || Object.keys(value).length > ACTOR_KEYS.length)
+        text = undefined;
+      else {
+        const a = value as Record<string, unknown>;
+        text = '{';
+        for (const k of ACTOR_KEYS) {
+          if (a[k] === undefined) continue;
+          const v = jcsString(a[k]);
+          if (v === undefined) return canonicalJson(entry);
+          text += `${text.length > 1 ? ',' : ''}"${k}":${v}`;
+        }
+        // Keys other than the three (never set by toEntry) take the general path.
+        if (Object.keys(a).some((k) => !(ACTOR_KEYS as readonly string[]).includes(k))) return canonicalJson(entry);
+        text += '}';
+      }
+    } else if (key === 'scopes') {
+      if (!Array.isArray(value)) text = undefined;
+      else {
+        const items: string[] = [];
+        for (const v of value) {
+          const t = jcsString(v);
+          if (t === undefined) return canonicalJson(entry);
+          items.push(t);
+        }
+        text = `[${items.join(',')}]`;
+      }
+    } else text = jcsString(value);
+    if (text === undefined) return canonicalJson(entry);
+    out += `${out.length > 1 ? ',' : ''}"${key}":${text}`;
+  }
+  if (Object.keys(e).some((k) => !(ENTRY_KEYS as readonly string[]).includes(k))) return canonicalJson(entry);
+  return `${out}}`;
+}
+
+/** RFC 6962 leaf hash of an entry's text: SHA-256(0x00 ‖ UTF-8 of the text), hashed from the string. */
+export function entryLeafHash(text: string): Uint8Array {
+  return new Uint8Array(hash('sha256', `\0${text}`, 'buffer'));
 }
 
 /** Checkpoint origin of a node's log. */
@@ -98,8 +173,8 @@ export function appendBatch(
   for (const event of events) {
     const index = size++;
     const opening = tree.randomness.subarray(32 * (index - first), 32 * (index - first + 1));
-    const text = canonicalJson(toEntry(event, index, priv, opening));
-    const leaf = leafHash(toUtf8(text));
+    const text = entryJson(toEntry(event, index, priv, opening));
+    const leaf = entryLeafHash(text);
     ops.push({ type: 'put', sublevel, key: entryKey(index), value: text, valueEncoding: 'utf8' });
     ops.push({ type: 'put', sublevel, key: nodeKey({ level: 0, index }), value: leaf, valueEncoding: 'view' });
     frontier.push({ level: 0, index, hash: leaf });
