@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<{ bench: () => Promise<Record<string
   evaluation: () => import('./evaluation.ts'),
   joint: () => import('./joint.ts'),
   intercept: () => import('./intercept.ts'),
+  alerts: () => import('./alerts.ts'),
 };
 
 const wanted = process.argv.slice(2);
