@@ -36,6 +36,7 @@ export {
   MAX_ROUND_ID_BYTES,
   type MaskKeyPair,
   pairwiseMasks,
+  pairwiseMasksMany,
   rawPublicKey,
   X25519_PUBLIC_KEY_BYTES,
   x25519PublicKey,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HeMaskError } from './errors.ts';
-import { generateMaskKeyPair, type MaskKeyPair, pairwiseMasks, x25519PublicKey } from './masks.ts';
+import { generateMaskKeyPair, type MaskKeyPair, pairwiseMasks, pairwiseMasksMany, x25519PublicKey } from './masks.ts';
 import { PLAIN_MODULUS } from './params.ts';
 
 /** Every contributor's mask for one round. */
@@ -42,6 +42,28 @@ describe('pairwise zero-sum masks', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('several round ids at once give each round id its own mask, for any t; repeated round ids are refused', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 5 }),
+        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.oneof(fc.constant(PLAIN_MODULUS), fc.bigInt({ min: 3n, max: 2n ** 63n - 1n })),
+        (n, roundIds, slots, t) => {
+          const parties = Array.from({ length: n }, () => generateMaskKeyPair());
+          const peers = new Map(parties.slice(1).map((p, j) => [`bank-${j}`, p.publicKey] as const));
+          const many = pairwiseMasksMany(parties[0].privateKey, peers, roundIds, slots, t);
+          expect(many).toEqual(roundIds.map((r) => pairwiseMasks(parties[0].privateKey, peers, r, slots, t)));
+        },
+      ),
+      { numRuns: 40 },
+    );
+    const [a, b] = [generateMaskKeyPair(), generateMaskKeyPair()];
+    const peers = new Map([['bank-b', b.publicKey]]);
+    expect(() => pairwiseMasksMany(a.privateKey, peers, ['q/x', 'q/x'], 8, PLAIN_MODULUS)).toThrow(HeMaskError);
+    expect(() => pairwiseMasksMany(a.privateKey, peers, [], 8, PLAIN_MODULUS)).toThrow(HeMaskError);
   });
 
   it('a masked contribution is uniform modulo t and unrelated to the figure', () => {

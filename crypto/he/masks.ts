@@ -9,8 +9,9 @@
  * expand it with AES-256-CTR (zero IV; the key is fresh per pair and round) into one value per
  * slot, uniform in [0, t) by rejection sampling. The contributor whose public key sorts first
  * adds the pair's mask, the other subtracts it; summed over all contributors every pair cancels.
- * The signed sum over peers is accumulated exactly in two 32-bit limbs held in doubles and
- * reduced modulo t once per slot (about 4 ms for 4 peers × 8192 slots).
+ * The sum over peers is accumulated modulo t in two 32-bit limbs held in doubles (exact, no
+ * allocation per slot) and written out as 64-bit words; the vectors of one query share one key
+ * agreement per peer ({@link pairwiseMasksMany}).
  * With at least one honest peer, the masked contribution x + m (mod t) is uniform and
  * independent of x.
  *
@@ -95,29 +96,31 @@ function u64(n: bigint): Uint8Array {
 
 /** 2^32, the radix of the two limbs a mask value is handled in. */
 const LIMB = 2 ** 32;
+/** Whether this platform stores a 64-bit word as its low 32-bit half first (the output is written by halves). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
- * Signed sums of mask values, kept as two limbs (value = hi · 2^32 + lo) in doubles: with at most
- * 63 peers, |hi| and |lo| stay below 63 · 2^32 < 2^53, so every addition is exact and no BigInt
- * is allocated per peer and slot.
+ * A vector of residues modulo t, kept as two limbs (value = hi · 2^32 + lo, hi < 2^31) in doubles,
+ * so that adding or subtracting a mask value modulo t is exact and allocates nothing per slot.
  */
-interface LimbAccumulator {
+interface ResidueAccumulator {
   hi: Float64Array;
   lo: Float64Array;
 }
 
 /**
  * Expands a seed into `slots` values uniform in [0, t) and adds them (`sign` = 1) or subtracts
- * them (`sign` = −1) into `acc`: AES-256-CTR keystream read as little-endian 64-bit words, cut to
- * the bit length of t, values ≥ t rejected.
+ * them (`sign` = −1) modulo t into `acc`: AES-256-CTR keystream read as little-endian 64-bit words,
+ * cut to the bit length of t, values ≥ t rejected.
  */
-function accumulateMask(seed: Uint8Array, t: bigint, sign: 1 | -1, acc: LimbAccumulator): void {
+function accumulateMask(seed: Uint8Array, t: bigint, sign: 1 | -1, acc: ResidueAccumulator): void {
   const slots = acc.hi.length;
   const bits = t.toString(2).length;
   const tHi = Number(t >> 32n);
   const tLo = Number(t & 0xffffffffn);
   const hiMask = bits > 32 ? 2 ** (bits - 32) - 1 : 0;
   const loMask = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
+  const { hi: accHi, lo: accLo } = acc;
   const cipher = createCipheriv('aes-256-ctr', seed, new Uint8Array(AES_BLOCK_BYTES));
   let filled = 0;
   while (filled < slots) {
@@ -127,8 +130,43 @@ function accumulateMask(seed: Uint8Array, t: bigint, sign: 1 | -1, acc: LimbAccu
       const lo = (view.getUint32(off, true) & loMask) >>> 0;
       const hi = (view.getUint32(off + 4, true) & hiMask) >>> 0;
       if (hi > tHi || (hi === tHi && lo >= tLo)) continue;
-      acc.hi[filled] += sign * hi;
-      acc.lo[filled] += sign * lo;
+      let rLo: number;
+      let rHi: number;
+      if (sign === 1) {
+        // (acc + value) mod t: the sum is below 2t < 2^64; subtract t once if it reaches t.
+        rLo = accLo[filled] + lo;
+        rHi = accHi[filled] + hi;
+        if (rLo >= LIMB) {
+          rLo -= LIMB;
+          rHi += 1;
+        }
+        if (rHi > tHi || (rHi === tHi && rLo >= tLo)) {
+          rLo -= tLo;
+          rHi -= tHi;
+          if (rLo < 0) {
+            rLo += LIMB;
+            rHi -= 1;
+          }
+        }
+      } else {
+        // (acc − value) mod t: add t once if the difference is negative.
+        rLo = accLo[filled] - lo;
+        rHi = accHi[filled] - hi;
+        if (rLo < 0) {
+          rLo += LIMB;
+          rHi -= 1;
+        }
+        if (rHi < 0) {
+          rLo += tLo;
+          rHi += tHi;
+          if (rLo >= LIMB) {
+            rLo -= LIMB;
+            rHi += 1;
+          }
+        }
+      }
+      accLo[filled] = rLo;
+      accHi[filled] = rHi;
       filled++;
     }
     chunk.fill(0);
@@ -156,11 +194,33 @@ export function pairwiseMasks(
   slots: number,
   t: bigint,
 ): BigInt64Array {
+  return pairwiseMasksMany(myPrivateX25519, peersPublic, [roundId], slots, t)[0];
+}
+
+/**
+ * {@link pairwiseMasks} for several round ids at once (the vectors of one query), each mask the
+ * same as `pairwiseMasks` gives for its round id: one key agreement per peer instead of one per
+ * peer and vector.
+ * @throws HeMaskError as {@link pairwiseMasks}, or when `roundIds` is empty or repeats an id.
+ */
+export function pairwiseMasksMany(
+  myPrivateX25519: KeyObject,
+  peersPublic: ReadonlyMap<string, Uint8Array | KeyObject>,
+  roundIds: ReadonlyArray<string | Uint8Array>,
+  slots: number,
+  t: bigint,
+): BigInt64Array[] {
   if (myPrivateX25519?.type !== 'private' || myPrivateX25519.asymmetricKeyType !== 'x25519')
     throw new HeMaskError('myPrivateX25519 must be an X25519 private key');
-  const round = typeof roundId === 'string' ? toUtf8(roundId) : roundId;
-  if (!(round instanceof Uint8Array) || round.length < 1 || round.length > MAX_ROUND_ID_BYTES)
-    throw new HeMaskError(`roundId must have 1 to ${MAX_ROUND_ID_BYTES} bytes`);
+  if (!Array.isArray(roundIds) || roundIds.length < 1) throw new HeMaskError('at least one roundId is needed');
+  const rounds = roundIds.map((roundId) => {
+    const round = typeof roundId === 'string' ? toUtf8(roundId) : roundId;
+    if (!(round instanceof Uint8Array) || round.length < 1 || round.length > MAX_ROUND_ID_BYTES)
+      throw new HeMaskError(`roundId must have 1 to ${MAX_ROUND_ID_BYTES} bytes`);
+    return round;
+  });
+  if (new Set(rounds.map((r) => toBase64Url(r))).size !== rounds.length)
+    throw new HeMaskError('round ids must differ (a mask is never reused across vectors)');
   if (!Number.isSafeInteger(slots) || slots < 1 || slots > SLOT_COUNT)
     throw new HeMaskError(`slots must be an integer from 1 to ${SLOT_COUNT}`);
   if (typeof t !== 'bigint' || t <= 2n || t > MAX_MODULUS) throw new HeMaskError('t must be a bigint in (2, 2^63)');
@@ -169,13 +229,18 @@ export function pairwiseMasks(
 
   const mine = rawPublicKey(myPrivateX25519);
   const seen = new Set<string>([toBase64Url(mine)]);
-  const acc: LimbAccumulator = { hi: new Float64Array(slots), lo: new Float64Array(slots) };
+  const accs: ResidueAccumulator[] = rounds.map(() => ({ hi: new Float64Array(slots), lo: new Float64Array(slots) }));
   for (const [id, key] of peersPublic) {
     let peerKey: KeyObject;
     let peerRaw: Uint8Array;
     try {
-      peerKey = key instanceof Uint8Array ? x25519PublicKey(key) : key;
-      peerRaw = rawPublicKey(peerKey);
+      if (key instanceof Uint8Array) {
+        peerKey = x25519PublicKey(key);
+        peerRaw = key;
+      } else {
+        peerKey = key;
+        peerRaw = rawPublicKey(peerKey);
+      }
     } catch (err) {
       throw new HeMaskError(`public key of peer ${JSON.stringify(id)} is not an X25519 public key`, { cause: err });
     }
@@ -191,16 +256,23 @@ export function pairwiseMasks(
     }
     const first = compareBytes(mine, peerRaw) < 0;
     const [lo, hi] = first ? [mine, peerRaw] : [peerRaw, mine];
-    const info = concatBytes(u32(round.length), round, lo, hi, u32(slots), u64(t));
-    const seed = new Uint8Array(hkdfSync('sha256', shared, MASK_SALT, info, SEED_BYTES));
+    for (const [r, round] of rounds.entries()) {
+      const info = concatBytes(u32(round.length), round, lo, hi, u32(slots), u64(t));
+      const seed = new Uint8Array(hkdfSync('sha256', shared, MASK_SALT, info, SEED_BYTES));
+      accumulateMask(seed, t, first ? 1 : -1, accs[r]);
+      seed.fill(0);
+    }
     shared.fill(0);
-    accumulateMask(seed, t, first ? 1 : -1, acc);
-    seed.fill(0);
   }
-  const out = new BigInt64Array(slots);
-  for (let i = 0; i < slots; i++) {
-    const r = (BigInt(acc.hi[i]) * BigInt(LIMB) + BigInt(acc.lo[i])) % t;
-    out[i] = r < 0n ? r + t : r;
-  }
-  return out;
+  return accs.map(({ hi, lo }) => {
+    const out = new BigInt64Array(slots);
+    if (LITTLE_ENDIAN) {
+      const words = new Uint32Array(out.buffer);
+      for (let i = 0; i < slots; i++) {
+        words[2 * i] = lo[i];
+        words[2 * i + 1] = hi[i];
+      }
+    } else for (let i = 0; i < slots; i++) out[i] = BigInt(hi[i]) * BigInt(LIMB) + BigInt(lo[i]);
+    return out;
+  });
 }

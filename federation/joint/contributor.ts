@@ -31,7 +31,7 @@ import {
   MAX_PUBLIC_KEY_BYTES,
   maskContribution,
   PLAIN_MODULUS,
-  pairwiseMasks,
+  pairwiseMasksMany,
   SLOT_COUNT,
 } from '../../crypto/he/index.ts';
 import {
@@ -217,17 +217,18 @@ export function createContributor(c: ContributorComponents) {
           outstanding: encodeAmounts(outstanding),
           overdueAndLenders: encodeOverdueAndLenders(overdue, lenders),
         };
+        // One key agreement per peer for both vectors; each vector has its own round id.
+        const masks = pairwiseMasksMany(
+          round.mask!.privateKey,
+          peers,
+          EXPOSURE_VECTORS.map((v) => exposureRoundId(`${q.id}#${attempt}`, v)),
+          SLOT_COUNT,
+          PLAIN_MODULUS,
+        );
         await Promise.all(
-          EXPOSURE_VECTORS.map(async (v) => {
-            const mask = pairwiseMasks(
-              round.mask!.privateKey,
-              peers,
-              exposureRoundId(`${q.id}#${attempt}`, v),
-              SLOT_COUNT,
-              PLAIN_MODULUS,
-            );
+          EXPOSURE_VECTORS.map(async (v, k) => {
             // Compact: only added and decrypted, so switched down to half the size.
-            const ct = await pool.encryptVector(publicKey, maskContribution(encoded[v], mask), {
+            const ct = await pool.encryptVector(publicKey, maskContribution(encoded[v], masks[k]), {
               signal,
               compact: true,
             });
