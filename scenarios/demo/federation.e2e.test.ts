@@ -16,6 +16,7 @@ import {
   type FederationState,
   freeBasePort,
   prepareFederation,
+  processAlive,
   restartNode,
   startFederation,
   stopFederation,
@@ -24,14 +25,7 @@ import { DEMO_NODES } from '../federation/topology.ts';
 import { authorise, demoEnterprise, federationClients } from './client.ts';
 
 const auditor = { sub: 'regulator-1', role: 'auditor' as const };
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = processAlive;
 /** Polls a state the federation reports (every 300 ms), for 30 s unless a wait says otherwise. */
 const wait = (timeoutMs = 30_000) => ({ timeoutMs, intervalMs: 300 });
 

@@ -3,17 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../storage/index.ts';
-import { freeBasePort, nodeDir, prepareFederation, startFederation, stopFederation } from './launcher.ts';
+import { freeBasePort, nodeDir, prepareFederation, processAlive, startFederation, stopFederation } from './launcher.ts';
 import { DEMO_NODES } from './topology.ts';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = processAlive;
 
 describe('local federation launcher (one process per node)', () => {
   let dir = '';

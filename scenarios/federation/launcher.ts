@@ -276,12 +276,31 @@ export async function restartNode(dir: string, nodeId: string): Promise<RunningN
   return entry;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid is alive. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch {
     return false;
+  }
+}
+const alive = processAlive;
+
+/** The federation running in `dir` (every process alive and healthy within 10 s), if any. */
+export async function runningFederation(dir: string): Promise<FederationState | undefined> {
+  let state: FederationState;
+  try {
+    state = JSON.parse(await readFile(join(resolve(dir), 'federation.json'), 'utf8')) as FederationState;
+  } catch {
+    return undefined;
+  }
+  if (!state.nodes?.length || !state.nodes.every((n) => alive(n.pid))) return undefined;
+  try {
+    await waitHealthy(state.nodes, 10_000);
+    return state;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,5 +1,4 @@
 /** `credit-node demo` (`npm start`): the demo federation and its five stories, on loopback. */
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { federationClients } from '../../../scenarios/demo/client.ts';
 import { runStories, type StoryReport, storyNames, summary } from '../../../scenarios/demo/stories/index.ts';
@@ -7,9 +6,9 @@ import { enterprisesOf } from '../../../scenarios/demo/stories/kit.ts';
 import {
   type FederationState,
   prepareFederation,
+  runningFederation,
   startFederation,
   stopFederation,
-  waitHealthy,
 } from '../../../scenarios/federation/launcher.ts';
 import { DEFAULT_BASE_PORT } from '../../../scenarios/federation/topology.ts';
 import { type Command, intFlag, parse, UsageError } from '../args.ts';
@@ -106,31 +105,6 @@ const command: Command = {
     return 0;
   },
 };
-
-/** The federation running in `dir` (every process alive and healthy), if any. */
-async function runningFederation(dir: string): Promise<FederationState | undefined> {
-  let state: FederationState;
-  try {
-    state = JSON.parse(await readFile(join(dir, 'federation.json'), 'utf8')) as FederationState;
-  } catch {
-    return undefined;
-  }
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (!state.nodes?.length || !state.nodes.every((n) => alive(n.pid))) return undefined;
-  try {
-    await waitHealthy(state.nodes, 10_000);
-    return state;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Ready tokens the demo prints: one per role, issued by the node where that role signs in. */
 const SAMPLE_TOKENS = [
