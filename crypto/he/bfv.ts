@@ -22,17 +22,13 @@ import { toHex } from '../encoding.ts';
 import { sha256 } from '../hash.ts';
 import { HeInputError, HeKeyHandleError, HeRangeError } from './errors.ts';
 import {
-  CIPHERTEXT_PRIMES,
   COMPACT_CIPHERTEXT_PRIMES,
   createHeContext,
   type HeContext,
-  MAX_CENTRED_MAGNITUDE,
-  MAX_CIPHERTEXT_BYTES,
+  type HeParameterSet,
   MAX_CONTRIBUTORS,
-  MAX_PUBLIC_KEY_BYTES,
-  PLAIN_MODULUS,
-  POLY_MODULUS_DEGREE,
   SLOT_COUNT,
+  STANDARD_SET,
 } from './params.ts';
 import { loadSeal, type Seal, type SealArena, sealArena, sealFailure } from './seal.ts';
 import { checkSerialized } from './serialized.ts';
@@ -59,6 +55,8 @@ export interface BfvSessionInit {
   compression?: HeCompression;
   /** Loaded public keys kept per session (default 4). */
   publicKeyCacheSize?: number;
+  /** The parameter set (default the standard one). */
+  set?: HeParameterSet;
 }
 
 /** Options of {@link BfvSession.encryptVector}. */
@@ -141,25 +139,27 @@ type Encryptor = InstanceType<Seal['Encryptor']>;
  * @throws TypeError when a value is not a bigint.
  * @throws HeRangeError when a value is outside (−t, t) or there are more values than slots.
  */
-export function slotResidues(values: PlainVector): BigInt64Array {
-  if (values.length > SLOT_COUNT) throw new HeRangeError(`at most ${SLOT_COUNT} values fit in one ciphertext`);
-  const out = new BigInt64Array(SLOT_COUNT);
+export function slotResidues(values: PlainVector, set: HeParameterSet = STANDARD_SET): BigInt64Array {
+  const slots = set.slotCount;
+  const t = set.plainModulus;
+  if (values.length > slots) throw new HeRangeError(`at most ${slots} values fit in one ciphertext`);
+  const out = new BigInt64Array(slots);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (typeof v !== 'bigint') throw new TypeError(`value at slot ${i} must be a bigint`);
-    if (v <= -PLAIN_MODULUS || v >= PLAIN_MODULUS) throw new HeRangeError(`value at slot ${i} is outside (−t, t)`);
-    out[i] = v < 0n ? v + PLAIN_MODULUS : v;
+    if (v <= -t || v >= t) throw new HeRangeError(`value at slot ${i} is outside (−t, t)`);
+    out[i] = v < 0n ? v + t : v;
   }
   return out;
 }
 
 /** The residue of a signed scalar, checked against the centred range. */
-function scalarResidue(value: bigint, what: string, allowZero: boolean): bigint {
+function scalarResidue(value: bigint, what: string, allowZero: boolean, t: bigint): bigint {
   if (typeof value !== 'bigint') throw new TypeError(`${what} must be a bigint`);
   if (value === 0n && !allowZero) throw new HeRangeError(`${what} must not be zero`);
-  if (value > MAX_CENTRED_MAGNITUDE || value < -MAX_CENTRED_MAGNITUDE)
-    throw new HeRangeError(`${what} exceeds (t − 1)/2 in magnitude`);
-  return value < 0n ? value + PLAIN_MODULUS : value;
+  const centred = (t - 1n) / 2n;
+  if (value > centred || value < -centred) throw new HeRangeError(`${what} exceeds (t − 1)/2 in magnitude`);
+  return value < 0n ? value + t : value;
 }
 
 /** Creates a session: loads node-seal on this thread and builds the pinned context. */
@@ -169,7 +169,8 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
   const cacheSize = init.publicKeyCacheSize ?? DEFAULT_PUBLIC_KEY_CACHE;
   if (!Number.isSafeInteger(cacheSize) || cacheSize < 1)
     throw new TypeError('publicKeyCacheSize must be a positive integer');
-  const ctx = createHeContext(seal);
+  const set = init.set ?? STANDARD_SET;
+  const ctx = createHeContext(seal, set);
   const shared = sealArena();
   let encoder: InstanceType<Seal['BatchEncoder']>;
   let evaluator: InstanceType<Seal['Evaluator']>;
@@ -191,7 +192,7 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
 
   /** Loads a peer's ciphertext; `compactAllowed`: also at the last level (sums and decryption only). */
   const loadCiphertext = (arena: SealArena, bytes: Uint8Array, compactAllowed: boolean): Ciphertext => {
-    checkSerialized(bytes, 'ciphertext', MAX_CIPHERTEXT_BYTES);
+    checkSerialized(bytes, 'ciphertext', set.maxCiphertextBytes);
     const ct = arena.keep(new seal.Ciphertext());
     try {
       ct.loadFromArray(ctx.context, bytes);
@@ -211,7 +212,7 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
   }
 
   const encryptorFor = (publicKey: Uint8Array): Encryptor => {
-    checkSerialized(publicKey, 'publicKey', MAX_PUBLIC_KEY_BYTES);
+    checkSerialized(publicKey, 'publicKey', set.maxPublicKeyBytes);
     const id = toHex(sha256(publicKey));
     const hit = encryptors.get(id);
     if (hit) {
@@ -247,8 +248,8 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
 
   const session: BfvSession = {
     parameterId: ctx.parameterId,
-    slotCount: SLOT_COUNT,
-    plainModulus: PLAIN_MODULUS,
+    slotCount: set.slotCount,
+    plainModulus: set.plainModulus,
 
     createKeyPair() {
       alive();
@@ -310,7 +311,9 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
 
     encryptVector(publicKey, values, options = {}) {
       alive();
-      const residues = slotResidues(values);
+      if (options.compact && set.compactPrimes === undefined)
+        throw new RangeError(`the ${set.name} parameter set has no compact ciphertexts`);
+      const residues = slotResidues(values, set);
       const encryptor = encryptorFor(publicKey);
       const arena = sealArena();
       try {
@@ -349,15 +352,17 @@ export async function createBfvSession(init: BfvSessionInit = {}): Promise<BfvSe
       alive();
       if (!Array.isArray(terms) || terms.length < 1 || terms.length > MAX_LINEAR_TERMS)
         throw new RangeError(`multiplyPlainAndAdd takes 1 to ${MAX_LINEAR_TERMS} terms`);
-      const factors = terms.map((term, i) => scalarResidue(term.factor, `factor of term ${i}`, false));
-      const constantResidue = scalarResidue(constant, 'constant', true);
+      const factors = terms.map((term, i) =>
+        scalarResidue(term.factor, `factor of term ${i}`, false, set.plainModulus),
+      );
+      const constantResidue = scalarResidue(constant, 'constant', true, set.plainModulus);
       const arena = sealArena();
       try {
         // A constant vector batch-encodes to the constant polynomial, so multiplyPlain takes
         // SEAL's single-coefficient path and the noise grows by log2|factor| bits only.
         const scalar = (residue: bigint) => {
           const plain = arena.keep(new seal.Plaintext());
-          encoder.encode(new BigUint64Array(SLOT_COUNT).fill(residue), plain);
+          encoder.encode(new BigUint64Array(set.slotCount).fill(residue), plain);
           return plain;
         };
         let sum: Ciphertext | undefined;
@@ -397,9 +402,9 @@ function checkShape(arena: SealArena, ctx: HeContext, ct: Ciphertext, compactAll
   const fail = (rule: string) => new HeInputError('ciphertext', `ciphertext ${rule}`);
   if (ct.size() !== 2) throw fail('must have two polynomials');
   const primes = ct.coeffModulusSize();
-  const compact = compactAllowed && primes === COMPACT_CIPHERTEXT_PRIMES;
+  const compact = compactAllowed && ctx.set.compactPrimes !== undefined && primes === ctx.set.compactPrimes;
   const level = compact ? 'the last' : 'the first';
-  if (ct.polyModulusDegree() !== POLY_MODULUS_DEGREE || (primes !== CIPHERTEXT_PRIMES && !compact))
+  if (ct.polyModulusDegree() !== ctx.set.polyModulusDegree || (primes !== ctx.set.ciphertextPrimes && !compact))
     throw fail(`is not at ${compactAllowed ? 'the first or the last' : 'the first'} level of this parameter set`);
   if (ct.isNttForm()) throw fail('must not be in NTT form');
   const expected = compact ? ctx.lastParmsId : ctx.firstParmsId;

@@ -2,18 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BfvKeyPair, type BfvSession, createBfvSession } from './bfv.ts';
 import { HeRangeError, HeResultError } from './errors.ts';
 import {
+  checkExposureLimbs,
   checkExposureTotals,
   checkOverdueAndLenders,
   EXPOSURE_BOUNDS,
   encodeAmounts,
+  encodeExposureLimbs,
   encodeIndicators,
   encodeOverdueAndLenders,
   exposureRoundId,
   LENDER_UNIT,
   maskContribution,
+  SMALL_EXPOSURE_BATCH,
 } from './exposure.ts';
 import { generateMaskKeyPair, type MaskKeyPair, pairwiseMasks } from './masks.ts';
-import { MAX_CONTRIBUTION, MAX_CONTRIBUTORS, PLAIN_MODULUS, SLOT_COUNT } from './params.ts';
+import { MAX_CONTRIBUTION, MAX_CONTRIBUTORS, PLAIN_MODULUS, SLOT_COUNT, SMALL_SET } from './params.ts';
 import { randomBelowOrEqual } from './test-helpers.ts';
 
 const CONTRIBUTORS = 5;
@@ -194,5 +197,91 @@ describe('cross-bank exposure', () => {
     } finally {
       other.release();
     }
+  });
+});
+
+describe('cross-bank exposure, small batches (n = 4096, figures in 16-bit limbs)', () => {
+  let session: BfvSession;
+  let requester: BfvKeyPair;
+  const banks = Array.from({ length: CONTRIBUTORS }, () => generateMaskKeyPair());
+  beforeAll(async () => {
+    session = await createBfvSession({ set: SMALL_SET, compression: 'zstd' });
+    requester = session.createKeyPair();
+  });
+  afterAll(() => session?.release());
+
+  /** Contributor `i`'s masked, encrypted limb vector under the small set. */
+  const contribute = (i: number, roundId: string, encoded: BigInt64Array) => {
+    const peers = new Map(banks.flatMap((b, j) => (j === i ? [] : [[`bank-${j}`, b.publicKey] as const])));
+    const mask = pairwiseMasks(banks[i].privateKey, peers, roundId, SMALL_SET.slotCount, SMALL_SET.plainModulus);
+    return session.encryptVector(requester.publicKey, maskContribution(encoded, mask, SMALL_SET.plainModulus));
+  };
+
+  it('sums 5 masked contributors × 585 enterprises exactly, up to the bounds', () => {
+    const n = SMALL_EXPOSURE_BATCH;
+    expect(n).toBe(585);
+    const figures = banks.map(() => ({
+      outstanding: randomBelowOrEqual(n, MAX_CONTRIBUTION),
+      overdue: randomBelowOrEqual(n, MAX_CONTRIBUTION),
+      lenders: Array.from({ length: n }, () => Math.random() < 0.5),
+    }));
+    for (const f of figures) {
+      f.outstanding[0] = MAX_CONTRIBUTION;
+      f.overdue[0] = MAX_CONTRIBUTION;
+      f.lenders[0] = true;
+    }
+    const sum = session.addCiphertexts(
+      figures.map((f, i) => contribute(i, 'small-1', encodeExposureLimbs(f.outstanding, f.overdue, f.lenders))),
+    );
+    const totals = checkExposureLimbs(requester.decrypt(sum), { enterprises: n, contributors: CONTRIBUTORS });
+    const add = (pick: (f: (typeof figures)[number], s: number) => bigint) =>
+      Array.from({ length: n }, (_, s) => Number(figures.reduce((a, f) => a + pick(f, s), 0n)));
+    expect(totals.outstanding).toEqual(add((f, s) => f.outstanding[s]));
+    expect(totals.overdue).toEqual(add((f, s) => f.overdue[s]));
+    expect(totals.lenders).toEqual(add((f, s) => (f.lenders[s] ? 1n : 0n)));
+    // 64 contributors at the bounds (unmasked): still exact.
+    const top = encodeExposureLimbs([MAX_CONTRIBUTION], [MAX_CONTRIBUTION], [true]);
+    const full = session.addCiphertexts(
+      Array.from({ length: MAX_CONTRIBUTORS }, () => session.encryptVector(requester.publicKey, top)),
+    );
+    const max = Number(BigInt(MAX_CONTRIBUTORS) * MAX_CONTRIBUTION);
+    expect(checkExposureLimbs(requester.decrypt(full), { enterprises: 1, contributors: MAX_CONTRIBUTORS })).toEqual({
+      outstanding: [max],
+      overdue: [max],
+      lenders: [MAX_CONTRIBUTORS],
+    });
+  });
+
+  it('refuses garbage, a missing contributor, too many enterprises and figures that could overflow', () => {
+    const f = encodeExposureLimbs([5, 6], [1, 0], [true, true]);
+    // A missing contributor: its peers' masks do not cancel.
+    const partial = session.addCiphertexts([0, 1, 2, 3].map((i) => contribute(i, 'small-2', f)));
+    expect(() => checkExposureLimbs(requester.decrypt(partial), { enterprises: 2, contributors: 4 })).toThrow(
+      HeResultError,
+    );
+    const other = session.createKeyPair();
+    try {
+      const ct = session.encryptVector(other.publicKey, f);
+      expect(() => checkExposureLimbs(requester.decrypt(ct), { enterprises: 2, contributors: 5 })).toThrow(
+        HeResultError,
+      );
+    } finally {
+      other.release();
+    }
+    // More than K lenders, or a total above K times the bound, is refused.
+    const twice = session.addCiphertexts([
+      session.encryptVector(requester.publicKey, f),
+      session.encryptVector(requester.publicKey, f),
+    ]);
+    expect(() => checkExposureLimbs(requester.decrypt(twice), { enterprises: 2, contributors: 1 })).toThrow(
+      HeResultError,
+    );
+    const n = SMALL_EXPOSURE_BATCH + 1;
+    expect(() => encodeExposureLimbs(new Array(n).fill(0), new Array(n).fill(0), new Array(n).fill(false))).toThrow(
+      HeRangeError,
+    );
+    expect(() => encodeExposureLimbs([MAX_CONTRIBUTION + 1n], [0], [false])).toThrow(HeRangeError);
+    expect(() => encodeExposureLimbs([1], [], [false])).toThrow(RangeError);
+    expect(() => session.encryptVector(requester.publicKey, f, { compact: true })).toThrow(RangeError);
   });
 });

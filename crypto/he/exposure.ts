@@ -25,7 +25,7 @@
  * overwhelming probability.
  */
 import { HeRangeError, HeResultError } from './errors.ts';
-import { MAX_CONTRIBUTION, MAX_CONTRIBUTORS, PLAIN_MODULUS, SLOT_COUNT } from './params.ts';
+import { MAX_CONTRIBUTION, MAX_CONTRIBUTORS, PLAIN_MODULUS, SLOT_COUNT, SMALL_SET } from './params.ts';
 
 /** The two vectors (ciphertexts) a contributor sends per batch. */
 export const EXPOSURE_VECTORS = ['outstanding', 'overdueAndLenders'] as const;
@@ -41,7 +41,7 @@ export const EXPOSURE_BOUNDS: Readonly<Record<'outstanding' | 'overdue' | 'lende
 };
 
 /** The mask round id of one vector of one query: masks must never be reused across vectors. */
-export function exposureRoundId(queryId: string, vector: ExposureVector): string {
+export function exposureRoundId(queryId: string, vector: ExposureVector | typeof SMALL_EXPOSURE_VECTOR): string {
   if (typeof queryId !== 'string' || queryId.length === 0) throw new TypeError('queryId must be a non-empty string');
   return `${queryId}/${vector}`;
 }
@@ -149,6 +149,102 @@ export function checkOverdueAndLenders(
     } else if (v !== 0n) throw new HeResultError(`decrypted slot ${i} past the batch is not zero`);
   }
   return { overdue, lenders };
+}
+
+// --- Small batches: the small parameter set (n = 4096, t = 268369921), figures in limbs. -------
+
+/** The one vector a contributor sends for a small batch (all its figures, in limbs). */
+export const SMALL_EXPOSURE_VECTOR = 'limbs';
+/** Bits per limb of a figure under the small parameter set. */
+export const LIMB_BITS = 16;
+/** Limbs per figure: 3 × 16 = 48 bits, enough for {@link MAX_CONTRIBUTION} (47 bits). */
+export const LIMBS = 3;
+/** Slots per enterprise under the small set: outstanding (3 limbs), overdue (3 limbs), lender indicator. */
+export const LIMB_SLOTS_PER_ENTERPRISE = 2 * LIMBS + 1;
+/** Most enterprises one small-set ciphertext holds: ⌊4096 / 7⌋ = 585. */
+export const SMALL_EXPOSURE_BATCH = Math.floor(SMALL_SET.slotCount / LIMB_SLOTS_PER_ENTERPRISE);
+const LIMB_MAX = 2 ** LIMB_BITS - 1;
+
+/**
+ * Encodes one contributor's figures for a small batch, in one vector of the small set: enterprise
+ * i in slots 7i … 7i + 6 (outstanding limbs low to high, overdue limbs, lender indicator), zero
+ * past the batch. A limb sum over K ≤ {@link MAX_CONTRIBUTORS} contributors is at most
+ * 64 · (2^16 − 1) < 2^22 < t, so every slot of the sum is exact and the requester recombines the
+ * totals exactly ({@link checkExposureLimbs}).
+ * @throws HeRangeError as {@link encodeAmounts} and {@link encodeIndicators} do, or for more than
+ * {@link SMALL_EXPOSURE_BATCH} enterprises.
+ */
+export function encodeExposureLimbs(
+  outstanding: ReadonlyArray<number | bigint>,
+  overdue: ReadonlyArray<number | bigint>,
+  lenders: ReadonlyArray<boolean | 0 | 1>,
+): BigInt64Array {
+  const n = outstanding.length;
+  if (overdue.length !== n || lenders.length !== n) throw new RangeError('every figure list must have the same length');
+  if (n > SMALL_EXPOSURE_BATCH)
+    throw new HeRangeError(`at most ${SMALL_EXPOSURE_BATCH} enterprises fit in one small-set batch`);
+  const o = encodeAmounts(outstanding);
+  const d = encodeAmounts(overdue);
+  const l = encodeIndicators(lenders);
+  const out = new BigInt64Array(SMALL_SET.slotCount);
+  const mask = BigInt(LIMB_MAX);
+  for (let i = 0; i < n; i++) {
+    const base = i * LIMB_SLOTS_PER_ENTERPRISE;
+    for (let j = 0; j < LIMBS; j++) {
+      const shift = BigInt(j * LIMB_BITS);
+      out[base + j] = (o[i] >> shift) & mask;
+      out[base + LIMBS + j] = (d[i] >> shift) & mask;
+    }
+    out[base + 2 * LIMBS] = l[i];
+  }
+  return out;
+}
+
+/**
+ * Checks a decrypted small-set exposure sum and recombines the totals (safe integers): every limb
+ * at most K · (2^16 − 1), every recombined total at most K · {@link MAX_CONTRIBUTION}, every lender
+ * count at most K, every slot past the batch 0. A slot of garbage (another key, a missing
+ * contributor, tampering: uniform modulo t) passes below 2^−9 (limb) or 2^−22 (lender, unused).
+ * @throws HeResultError naming the first slot out of range.
+ */
+export function checkExposureLimbs(
+  sums: BigInt64Array,
+  check: Omit<ExposureCheck, 'bound'>,
+): { outstanding: number[]; overdue: number[]; lenders: number[] } {
+  const { enterprises, contributors } = check;
+  if (!Number.isSafeInteger(enterprises) || enterprises < 0 || enterprises * LIMB_SLOTS_PER_ENTERPRISE > sums.length)
+    throw new RangeError('enterprises must be an integer within the decrypted slots');
+  if (!Number.isSafeInteger(contributors) || contributors < 1 || contributors > MAX_CONTRIBUTORS)
+    throw new RangeError(`contributors must be an integer from 1 to ${MAX_CONTRIBUTORS}`);
+  const k = BigInt(contributors);
+  const limbMax = k * BigInt(LIMB_MAX);
+  const totalMax = k * MAX_CONTRIBUTION;
+  const out = {
+    outstanding: new Array<number>(enterprises),
+    overdue: new Array<number>(enterprises),
+    lenders: new Array<number>(enterprises),
+  };
+  const total = (base: number) => {
+    let v = 0n;
+    for (let j = LIMBS - 1; j >= 0; j--) {
+      const limb = sums[base + j];
+      if (limb < 0n || limb > limbMax) throw new HeResultError(`decrypted limb at slot ${base + j} is out of range`);
+      v = (v << BigInt(LIMB_BITS)) + limb;
+    }
+    if (v > totalMax) throw new HeResultError(`decrypted total at slot ${base} is out of range`);
+    return Number(v);
+  };
+  for (let i = 0; i < enterprises; i++) {
+    const base = i * LIMB_SLOTS_PER_ENTERPRISE;
+    out.outstanding[i] = total(base);
+    out.overdue[i] = total(base + LIMBS);
+    const l = sums[base + 2 * LIMBS];
+    if (l < 0n || l > k) throw new HeResultError(`decrypted lender count at slot ${base + 2 * LIMBS} is out of range`);
+    out.lenders[i] = Number(l);
+  }
+  for (let s = enterprises * LIMB_SLOTS_PER_ENTERPRISE; s < sums.length; s++)
+    if (sums[s] !== 0n) throw new HeResultError(`decrypted slot ${s} past the batch is not zero`);
+  return out;
 }
 
 /** What the requester knows about a decrypted exposure sum. */

@@ -18,6 +18,7 @@ export {
 } from './bfv.ts';
 export * from './errors.ts';
 export {
+  checkExposureLimbs,
   checkExposureTotals,
   checkOverdueAndLenders,
   EXPOSURE_BOUNDS,
@@ -25,11 +26,17 @@ export {
   type ExposureCheck,
   type ExposureVector,
   encodeAmounts,
+  encodeExposureLimbs,
   encodeIndicators,
   encodeOverdueAndLenders,
   exposureRoundId,
   LENDER_UNIT,
+  LIMB_BITS,
+  LIMB_SLOTS_PER_ENTERPRISE,
+  LIMBS,
   maskContribution,
+  SMALL_EXPOSURE_BATCH,
+  SMALL_EXPOSURE_VECTOR,
 } from './exposure.ts';
 export {
   generateMaskKeyPair,
@@ -46,6 +53,8 @@ export {
   COEFF_MODULUS_BITS,
   COMPACT_CIPHERTEXT_PRIMES,
   HE_PARAMETER_ID,
+  HE_SMALL_PARAMETER_ID,
+  type HeParameterSet,
   LARGEST_EXACT_TOTAL,
   MAX_CENTRED_MAGNITUDE,
   MAX_CIPHERTEXT_BYTES,
@@ -56,8 +65,11 @@ export {
   PLAIN_MODULUS,
   PLAIN_MODULUS_BITS,
   POLY_MODULUS_DEGREE,
+  parameterSetById,
   SECURITY_LEVEL_BITS,
   SLOT_COUNT,
+  SMALL_SET,
+  STANDARD_SET,
 } from './params.ts';
 export {
   createHePool,
@@ -66,6 +78,7 @@ export {
   type HePoolInit,
   type HePoolKeyPair,
   type HePoolStats,
+  type HeSetOption,
 } from './pool.ts';
 export type { WorkerStats } from './pool-protocol.ts';
 export {

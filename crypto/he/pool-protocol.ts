@@ -4,15 +4,19 @@
  */
 import type { LinearTerm } from './bfv.ts';
 import { HE_ERROR_CLASSES, HeInputError, type HeInputKind, HeWorkerError } from './errors.ts';
+import type { HeParameterSet } from './params.ts';
+
+/** A parameter set by name. */
+export type HeSetName = HeParameterSet['name'];
 
 /** An operation for a worker; `id` pairs it with its reply. */
 export type PoolRequest = { id: number } & (
-  | { op: 'createKeyPair' }
+  | { op: 'createKeyPair'; set: HeSetName }
   | { op: 'decrypt'; key: string; ciphertext: Uint8Array; centred: boolean }
   | { op: 'noiseBudget'; key: string; ciphertext: Uint8Array }
   | { op: 'releaseKey'; key: string }
-  | { op: 'encrypt'; publicKey: Uint8Array; values: BigInt64Array; compact: boolean }
-  | { op: 'add'; list: Uint8Array[] }
+  | { op: 'encrypt'; publicKey: Uint8Array; values: BigInt64Array; compact: boolean; set: HeSetName }
+  | { op: 'add'; list: Uint8Array[]; set: HeSetName }
   | { op: 'linear'; terms: LinearTerm[]; constant: bigint }
   | { op: 'stats' }
 );

@@ -27,7 +27,7 @@ import {
   slotResidues,
 } from './bfv.ts';
 import { HeBusyError, HeKeyHandleError, HePoolClosedError, HeWorkerError } from './errors.ts';
-import { MAX_CIPHERTEXT_BYTES, MAX_PUBLIC_KEY_BYTES } from './params.ts';
+import { type HeParameterSet, MAX_CIPHERTEXT_BYTES, STANDARD_SET } from './params.ts';
 import { deserializeError, type PoolRequest, type PoolResponse, type WorkerStats } from './pool-protocol.ts';
 import { checkSerialized } from './serialized.ts';
 import type { WorkerData } from './worker.ts';
@@ -48,6 +48,11 @@ export interface HePoolInit {
   maxQueue?: number;
   /** Compression of produced ciphertexts (default none; see `BfvSessionInit.compression`). */
   compression?: HeCompression;
+}
+
+/** Which parameter set an operation uses (default the standard one). */
+export interface HeSetOption {
+  set?: HeParameterSet;
 }
 
 /** Options of every pool operation. */
@@ -80,16 +85,16 @@ export interface HePoolStats {
 export interface HePool {
   /** Number of workers. */
   readonly size: number;
-  /** Creates a key pair inside one worker. */
-  createKeyPair(options?: HeOperationOptions): Promise<HePoolKeyPair>;
+  /** Creates a key pair inside one worker (under the standard parameter set unless `set` says). */
+  createKeyPair(options?: HeOperationOptions & HeSetOption): Promise<HePoolKeyPair>;
   /** See `BfvSession.encryptVector`. */
   encryptVector(
     publicKey: Uint8Array,
     values: PlainVector,
-    options?: HeOperationOptions & EncryptOptions,
+    options?: HeOperationOptions & EncryptOptions & HeSetOption,
   ): Promise<Uint8Array>;
   /** See `BfvSession.addCiphertexts`. */
-  addCiphertexts(list: readonly Uint8Array[], options?: HeOperationOptions): Promise<Uint8Array>;
+  addCiphertexts(list: readonly Uint8Array[], options?: HeOperationOptions & HeSetOption): Promise<Uint8Array>;
   /** See `BfvSession.multiplyPlainAndAdd`; usable as the evaluator of `linearCombine`. */
   multiplyPlainAndAdd(
     terms: readonly LinearTerm[],
@@ -284,7 +289,11 @@ export function createHePool(init: HePoolInit = {}): HePool {
     size: workerCount,
 
     async createKeyPair(options = {}) {
-      const { id, publicKey } = await submit<{ id: string; publicKey: Uint8Array }>({ op: 'createKeyPair' }, options);
+      const set = options.set ?? STANDARD_SET;
+      const { id, publicKey } = await submit<{ id: string; publicKey: Uint8Array }>(
+        { op: 'createKeyPair', set: set.name },
+        { signal: options.signal },
+      );
       let released = false;
       return {
         handle: id,
@@ -313,10 +322,11 @@ export function createHePool(init: HePoolInit = {}): HePool {
     },
 
     async encryptVector(publicKey, values, options = {}) {
-      const key = ownedCopy(checkSerialized(publicKey, 'publicKey', MAX_PUBLIC_KEY_BYTES));
-      const residues = slotResidues(values);
+      const set = options.set ?? STANDARD_SET;
+      const key = ownedCopy(checkSerialized(publicKey, 'publicKey', set.maxPublicKeyBytes));
+      const residues = slotResidues(values, set);
       return submit<Uint8Array>(
-        { op: 'encrypt', publicKey: key, values: residues, compact: options.compact ?? false },
+        { op: 'encrypt', publicKey: key, values: residues, compact: options.compact ?? false, set: set.name },
         { signal: options.signal, transfer: [key.buffer as ArrayBuffer, residues.buffer as ArrayBuffer] },
       );
     },
@@ -325,7 +335,7 @@ export function createHePool(init: HePoolInit = {}): HePool {
       if (!Array.isArray(list)) throw new TypeError('addCiphertexts takes an array of ciphertexts');
       const copies = list.map(ciphertextCopy);
       return submit<Uint8Array>(
-        { op: 'add', list: copies },
+        { op: 'add', list: copies, set: (options.set ?? STANDARD_SET).name },
         { ...options, transfer: copies.map((c) => c.buffer as ArrayBuffer) },
       );
     },

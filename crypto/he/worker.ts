@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type BfvKeyPair, type BfvSession, createBfvSession, type HeCompression } from './bfv.ts';
 import { HeKeyHandleError } from './errors.ts';
+import { SMALL_SET } from './params.ts';
 import { type PoolRequest, type PoolResponse, serializeError, type WorkerStats } from './pool-protocol.ts';
 import { liveSealObjects, wasmHeapBytes } from './seal.ts';
 
@@ -19,6 +20,9 @@ const port = parentPort;
 if (!port) throw new Error('crypto/he/worker.ts runs only as a worker thread');
 
 const session: BfvSession = await createBfvSession({ compression: (workerData as WorkerData).compression });
+// The small set's ciphertexts are always saved with zstd (a third smaller; loading them costs ~1 ms).
+const small: BfvSession = await createBfvSession({ compression: 'zstd', set: SMALL_SET });
+const sessions = { standard: session, small };
 const keys = new Map<string, BfvKeyPair>();
 
 function keyPair(id: string): BfvKeyPair {
@@ -31,7 +35,7 @@ function run(req: PoolRequest): { value: unknown; transfer: ArrayBuffer[] } {
   const bytes = (value: Uint8Array) => ({ value, transfer: [value.buffer as ArrayBuffer] });
   switch (req.op) {
     case 'createKeyPair': {
-      const pair = session.createKeyPair();
+      const pair = sessions[req.set].createKeyPair();
       const id = randomUUID();
       keys.set(id, pair);
       // The key pair keeps its public key: send a copy, transfer nothing.
@@ -48,9 +52,9 @@ function run(req: PoolRequest): { value: unknown; transfer: ArrayBuffer[] } {
       keys.delete(req.key);
       return { value: undefined, transfer: [] };
     case 'encrypt':
-      return bytes(session.encryptVector(req.publicKey, req.values, { compact: req.compact }));
+      return bytes(sessions[req.set].encryptVector(req.publicKey, req.values, { compact: req.compact }));
     case 'add':
-      return bytes(session.addCiphertexts(req.list));
+      return bytes(sessions[req.set].addCiphertexts(req.list));
     case 'linear':
       return bytes(session.multiplyPlainAndAdd(req.terms, req.constant));
     case 'stats': {

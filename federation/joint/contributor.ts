@@ -22,17 +22,21 @@ import {
   createScoringModel,
   EXPOSURE_VECTORS,
   encodeAmounts,
+  encodeExposureLimbs,
   encodeFeature,
   encodeOverdueAndLenders,
   exposureRoundId,
   generateMaskKeyPair,
-  HE_PARAMETER_ID,
   type HePool,
   MAX_PUBLIC_KEY_BYTES,
   maskContribution,
   PLAIN_MODULUS,
   pairwiseMasksMany,
+  parameterSetById,
   SLOT_COUNT,
+  SMALL_EXPOSURE_BATCH,
+  SMALL_EXPOSURE_VECTOR,
+  SMALL_SET,
 } from '../../crypto/he/index.ts';
 import {
   canonicalBytes,
@@ -106,7 +110,11 @@ export function checkQuery(
     throw new PeerError('FORBIDDEN', 'the query is not signed by the bank it names');
   if (Math.abs(now - Date.parse(q.issuedAt)) > JOINT_FRESHNESS_MS)
     throw new PeerError('FORBIDDEN', 'the query is too old or from the future');
-  if (q.parameters !== HE_PARAMETER_ID) throw new PeerError('BAD_REQUEST', 'unknown HE parameters');
+  const set = parameterSetById(q.parameters);
+  if (!set) throw new PeerError('BAD_REQUEST', 'unknown HE parameters');
+  // The small set carries exposure batches only, of at most SMALL_EXPOSURE_BATCH enterprises.
+  if (set === SMALL_SET && (q.kind !== 'exposure' || q.batch.length > SMALL_EXPOSURE_BATCH))
+    throw new PeerError('BAD_REQUEST', 'the small HE parameter set takes exposure batches of at most 585');
   if (q.requester === c.nodeId) throw new PeerError('BAD_REQUEST', 'a requester does not contribute to its own query');
 }
 
@@ -213,28 +221,45 @@ export function createContributor(c: ContributorComponents) {
           overdue[i] = d;
           lenders[i] = o > 0;
         }
-        const encoded = {
-          outstanding: encodeAmounts(outstanding),
-          overdueAndLenders: encodeOverdueAndLenders(overdue, lenders),
-        };
-        // One key agreement per peer for both vectors; each vector has its own round id.
-        const masks = pairwiseMasksMany(
-          round.mask!.privateKey,
-          peers,
-          EXPOSURE_VECTORS.map((v) => exposureRoundId(`${q.id}#${attempt}`, v)),
-          SLOT_COUNT,
-          PLAIN_MODULUS,
-        );
-        await Promise.all(
-          EXPOSURE_VECTORS.map(async (v, k) => {
-            // Compact: only added and decrypted, so switched down to half the size.
-            const ct = await pool.encryptVector(publicKey, maskContribution(encoded[v], masks[k]), {
-              signal,
-              compact: true,
-            });
-            ciphertexts[v] = toBase64(ct);
-          }),
-        );
+        if (q.parameters === SMALL_SET.id) {
+          // A small batch: every figure in one vector of the small set, in limbs.
+          const [mask] = pairwiseMasksMany(
+            round.mask!.privateKey,
+            peers,
+            [exposureRoundId(`${q.id}#${attempt}`, SMALL_EXPOSURE_VECTOR)],
+            SMALL_SET.slotCount,
+            SMALL_SET.plainModulus,
+          );
+          const encoded = encodeExposureLimbs(outstanding, overdue, lenders);
+          const ct = await pool.encryptVector(publicKey, maskContribution(encoded, mask, SMALL_SET.plainModulus), {
+            signal,
+            set: SMALL_SET,
+          });
+          ciphertexts[SMALL_EXPOSURE_VECTOR] = toBase64(ct);
+        } else {
+          const encoded = {
+            outstanding: encodeAmounts(outstanding),
+            overdueAndLenders: encodeOverdueAndLenders(overdue, lenders),
+          };
+          // One key agreement per peer for both vectors; each vector has its own round id.
+          const masks = pairwiseMasksMany(
+            round.mask!.privateKey,
+            peers,
+            EXPOSURE_VECTORS.map((v) => exposureRoundId(`${q.id}#${attempt}`, v)),
+            SLOT_COUNT,
+            PLAIN_MODULUS,
+          );
+          await Promise.all(
+            EXPOSURE_VECTORS.map(async (v, k) => {
+              // Compact: only added and decrypted, so switched down to half the size.
+              const ct = await pool.encryptVector(publicKey, maskContribution(encoded[v], masks[k]), {
+                signal,
+                compact: true,
+              });
+              ciphertexts[v] = toBase64(ct);
+            }),
+          );
+        }
       } else {
         const model = createScoringModel(scoringSpec(c.model));
         const sections = c.serves();

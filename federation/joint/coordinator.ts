@@ -19,6 +19,9 @@ import {
   type HePool,
   linearCombine,
   MAX_CIPHERTEXT_BYTES,
+  SMALL_EXPOSURE_VECTOR,
+  SMALL_SET,
+  STANDARD_SET,
 } from '../../crypto/he/index.ts';
 import { fromBase64, toBase64 } from '../../crypto/index.ts';
 import { modelSections, type ScoreModel } from '../../model/index.ts';
@@ -154,7 +157,7 @@ export function createCoordinator(c: CoordinatorComponents) {
         }
         const answers = contributed.flatMap((x) => (x.status === 'fulfilled' ? [x.value] : []));
         dropped.push(...failed);
-        const sums = await sum(q.kind, answers, signal);
+        const sums = await sum(q.kind, q.parameters, answers, signal);
         return result(
           q.id,
           'OK',
@@ -172,6 +175,7 @@ export function createCoordinator(c: CoordinatorComponents) {
 
   async function sum(
     kind: string,
+    parameters: string,
     answers: Array<{ node: string; answer: { ciphertexts?: Record<string, string> } }>,
     signal?: AbortSignal,
   ): Promise<Record<string, string>> {
@@ -184,11 +188,12 @@ export function createCoordinator(c: CoordinatorComponents) {
     };
     if (kind === 'exposure') {
       const out: Record<string, string> = {};
-      for (const v of EXPOSURE_VECTORS)
+      const small = parameters === SMALL_SET.id;
+      for (const v of small ? [SMALL_EXPOSURE_VECTOR] : EXPOSURE_VECTORS)
         out[v] = toBase64(
           await pool.addCiphertexts(
             answers.map((a) => bytes(a.node, v, a.answer.ciphertexts?.[v])),
-            { signal },
+            { signal, set: small ? SMALL_SET : STANDARD_SET },
           ),
         );
       return out;

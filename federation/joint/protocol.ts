@@ -26,14 +26,18 @@ import {
   purposeById,
 } from '../../authz/index.ts';
 import {
+  checkExposureLimbs,
   checkExposureTotals,
   checkOverdueAndLenders,
   createScoringModel,
   decodeScores,
   EXPOSURE_BOUNDS,
-  HE_PARAMETER_ID,
   type HePool,
   MAX_PUBLIC_KEY_BYTES,
+  SMALL_EXPOSURE_BATCH,
+  SMALL_EXPOSURE_VECTOR,
+  SMALL_SET,
+  STANDARD_SET,
 } from '../../crypto/he/index.ts';
 import { type Ed25519Signer, fromBase64, toBase64 } from '../../crypto/index.ts';
 import { type ScoreModel, type Section, validateUscc } from '../../model/index.ts';
@@ -168,7 +172,9 @@ export function createJointQueries(c: JointComponents) {
     const coordinatorNode = members().find((m) => m.role === 'easy-loan' && !c.quarantined().includes(m.nodeId));
     if (!coordinatorNode) throw new PeerUnavailableError('no coordinator (easy-loan platform) on the roster');
     const pool = await c.he();
-    const keys = await pool.createKeyPair({ signal });
+    // Small exposure batches use the small parameter set: a quarter of the bytes on every link.
+    const set = kind === 'exposure' && subjects.length <= SMALL_EXPOSURE_BATCH ? SMALL_SET : STANDARD_SET;
+    const keys = await pool.createKeyPair({ signal, set });
     try {
       const query: JointQuery = {
         v: 1,
@@ -178,7 +184,7 @@ export function createJointQueries(c: JointComponents) {
         principal: principal.sub,
         purpose,
         batch: subjects,
-        parameters: HE_PARAMETER_ID,
+        parameters: set.id,
         publicKeyHash: publicKeyHash(keys.publicKey),
         ...(kind === 'score' ? { model: `${c.model.id}@${c.model.version}` } : {}),
         issuedAt: new Date().toISOString(),
@@ -197,7 +203,11 @@ export function createJointQueries(c: JointComponents) {
           if (!ct) throw new PeerError('BAD_RESPONSE', `the coordinator sent no ${name} sum`);
           return keys.decrypt(ct, { signal, centred: kind === 'score' });
         };
-        if (kind === 'exposure') {
+        if (kind === 'exposure' && set === SMALL_SET) {
+          const check = { enterprises: subjects.length, contributors: answer.contributors.length };
+          const totals = checkExposureLimbs(await decrypt(SMALL_EXPOSURE_VECTOR), check);
+          for (const v of ['outstanding', 'overdue', 'lenders'] as const) values.set(v, totals[v]);
+        } else if (kind === 'exposure') {
           const check = { enterprises: subjects.length, contributors: answer.contributors.length };
           const [outstanding, packed] = await Promise.all([decrypt('outstanding'), decrypt('overdueAndLenders')]);
           values.set('outstanding', checkExposureTotals(outstanding, { ...check, bound: EXPOSURE_BOUNDS.outstanding }));
