@@ -875,7 +875,7 @@ export async function bench(): Promise<Record<string, unknown>> {
         ratioHeToPlaintext: ratio(median(heOne), median(plainOne)),
         target: { p50Ms: 150 },
         transferOfOneContributionP50Ms: {
-          what: `bank-a → easy-loan, a JSON frame of two ${CIPHERTEXT_BYTES}-byte compact ciphertexts in base64 (${2 * ciphertextB64.length} characters); a run moves 5 of these, 2 more for the sums and 6 public keys of ~270 KB`,
+          what: `bank-a → easy-loan, a JSON frame of two ${CIPHERTEXT_BYTES}-byte compact ciphertexts in base64 (${2 * ciphertextB64.length} characters); an 8,192 run moves 5 of these, 2 more for the sums and 6 public keys of ~270 KB; a run of up to 585 (one enterprise) uses the small parameter set: one 88 KB ciphertext per contributor and a 70 KB public key`,
           ms: ms(median(transfer)),
           megabytesPerSecond: +((2 * ciphertextB64.length) / 1e3 / median(transfer)).toFixed(1),
         },
