@@ -26,9 +26,10 @@ import { type ConsentService, decideJoint, ForbiddenError, InvalidInputError, ty
 import { type Ed25519Signer, ed25519Verify, fromBase64, toBase64, toUtf8 } from '../crypto/index.ts';
 import {
   blindedBatchSize,
+  blindOnPool,
   createListMirror,
-  createOprfClient,
   createOprfServer,
+  createPsiPool,
   decodeDelta,
   decodePoints,
   decodeSnapshot,
@@ -39,6 +40,7 @@ import {
   MAX_BATCH,
   type OprfServer,
   type PreparedList,
+  type PsiPool,
   prepareList,
 } from '../crypto/psi/index.ts';
 import { validateUscc } from '../model/index.ts';
@@ -237,13 +239,19 @@ export function createListCheck(c: ListCheckComponents) {
     if (refuse) throw new PeerError('FORBIDDEN', "the bank's daily list-check quota is used up");
     usage.set(peer.nodeId, { day, points: used + points.length });
     try {
-      return { points: toBase64(encodePoints(s.evaluate(points))) };
+      return { points: toBase64(encodePoints(await s.evaluateOn(psi(), points))) };
     } catch (err) {
       throw new PeerError('BAD_REQUEST', (err as Error).message);
     }
   };
 
   const members = () => c.host.roster()?.roster.members ?? [];
+  /** Worker threads for the per-point OPRF work (blind, evaluate, unblind), started on first use. */
+  let psiPool: PsiPool | undefined;
+  const psi = () => {
+    psiPool ??= createPsiPool();
+    return psiPool;
+  };
 
   /** Brings the bank's mirror of one centre's list up to date. */
   const sync = async (centre: RosterMember, list: ListName, keyId: string) => {
@@ -287,6 +295,8 @@ export function createListCheck(c: ListCheckComponents) {
     stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      void psiPool?.close();
+      psiPool = undefined;
     },
     /** A centre: rescans its facts now (after a listing changes). */
     refresh,
@@ -309,6 +319,10 @@ export function createListCheck(c: ListCheckComponents) {
         const v = validateUscc(u);
         return { uscc: v.valid ? v.code : String(u).slice(0, 18) };
       });
+      // The codes are hashed to the curve on the worker threads while consent is decided and
+      // logged (local work; nothing is sent before the decisions), and only the allowed ones are used.
+      const hashing = psi().hashToCurve(subjects.map((s) => toUtf8(s.uscc)));
+      hashing.catch(() => undefined);
       const decisions = await decideJoint(
         { consents: c.consents, log: c.log, nodeId: c.nodeId },
         principal,
@@ -329,6 +343,11 @@ export function createListCheck(c: ListCheckComponents) {
       const out: ListCheckResult = { rows, centres: [], unavailable: [] };
       if (decisions.allowed.length === 0) return out;
       const inputs = decisions.allowed.map((i) => toUtf8(subjects[i].uscc));
+      const all = await hashing;
+      const hashed = {
+        points: decisions.allowed.map((i) => all.points[i]),
+        sides: decisions.allowed.map((i) => all.sides[i]),
+      };
       await Promise.all(
         centres.map(async (centre) => {
           try {
@@ -338,7 +357,7 @@ export function createListCheck(c: ListCheckComponents) {
             };
             const mirrorsOf = await Promise.all(LIST_NAMES.map((l) => sync(centre, l, info.keyId)));
             // A fresh blind per centre: the centres cannot link one bank's batches across centres.
-            const batch = createOprfClient().blind(inputs);
+            const batch = await blindOnPool(psi(), inputs, { hashed });
             if (batch.blinded.length !== blindedBatchSize(inputs.length))
               throw new PeerError('BAD_REQUEST', 'unexpected blinded batch size');
             const answer = (await c.host.request(
@@ -353,7 +372,7 @@ export function createListCheck(c: ListCheckComponents) {
               },
               { timeoutMs: 60_000, maxResponseBytes: 4 * 1024 * 1024 },
             )) as { points?: string };
-            const values = batch.finalize(decodePoints(fromBase64(answer.points ?? '') ?? new Uint8Array()));
+            const values = await batch.finalize(decodePoints(fromBase64(answer.points ?? '') ?? new Uint8Array()));
             for (const [k, i] of decisions.allowed.entries())
               for (const [j, list] of LIST_NAMES.entries())
                 if (mirrorsOf[j].has(values[k])) rows[i].listed.push({ centre: centre.nodeId, list });

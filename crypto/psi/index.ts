@@ -9,3 +9,4 @@ export * from './errors.ts';
 export * from './list.ts';
 export * from './oprf.ts';
 export * from './parallel.ts';
+export { createPsiPool, type HashedPoints, type PsiPool } from './pool.ts';

@@ -29,6 +29,7 @@ import {
   sideOf,
 } from './curve.ts';
 import { PsiInputError } from './errors.ts';
+import type { HashedPoints, PsiPool } from './pool.ts';
 
 /** Identifier of this construction; prefixes every domain-separation string. */
 export const SUITE = 'credit-data-space/list-check/v1';
@@ -128,6 +129,8 @@ export interface OprfServer {
    *   that is not 32 bytes, not canonical (top bit set, ≥ p) or of small order.
    */
   evaluate(blinded: readonly Uint8Array[]): Uint8Array[];
+  /** {@link evaluate} with the multiplications on a PSI pool's worker threads (same checks, same result). */
+  evaluateOn(pool: PsiPool, blinded: readonly Uint8Array[]): Promise<Uint8Array[]>;
   /** The server's own finalised value F_k(input), for preparing its list. */
   prf(input: Uint8Array): Uint8Array;
 }
@@ -143,13 +146,15 @@ export interface OprfServerInit {
 class Server implements OprfServer {
   readonly publicInfo: OprfPublicInfo;
   readonly #key;
+  readonly #raw: Uint8Array;
   constructor(key: Uint8Array, maxPoints: number) {
-    this.#key = scalarKey(clamp(Uint8Array.from(key)));
+    this.#raw = clamp(Uint8Array.from(key));
+    this.#key = scalarKey(this.#raw);
     const keyId = createHash('sha256').update(DST_KEY).update(publicPoint(this.#key)).digest().subarray(0, 16);
     this.publicInfo = Object.freeze({ suite: SUITE, keyId: toHex(keyId), maxPoints });
   }
 
-  evaluate(blinded: readonly Uint8Array[]): Uint8Array[] {
+  #check(blinded: readonly Uint8Array[]): void {
     if (!Array.isArray(blinded)) throw new TypeError('blinded must be an array');
     if (blinded.length > this.publicInfo.maxPoints)
       throw new PsiInputError(
@@ -159,7 +164,16 @@ class Server implements OprfServer {
     blinded.forEach((u, i) => {
       if (!isCanonicalPoint(u)) throw new PsiInputError(`point ${i} is not a canonical point`, 'BAD_POINT', i);
     });
+  }
+
+  evaluate(blinded: readonly Uint8Array[]): Uint8Array[] {
+    this.#check(blinded);
     return blinded.map((u, i) => multiply(this.#key, u, i));
+  }
+
+  async evaluateOn(pool: PsiPool, blinded: readonly Uint8Array[]): Promise<Uint8Array[]> {
+    this.#check(blinded);
+    return pool.multiply(this.#raw, blinded);
   }
 
   prf(input: Uint8Array): Uint8Array {
@@ -216,7 +230,7 @@ function blindingKeys(side: Side) {
   for (let i = 0; i < 256; i++) {
     const r = randomScalar();
     const t = clampedInverse(r, side);
-    if (t) return { r: scalarKey(r), t: scalarKey(t) };
+    if (t) return { r: scalarKey(r), t: scalarKey(t), rRaw: r, tRaw: t };
   }
   throw new Error('no invertible blinding scalar in 256 draws'); // probability < 2^-100
 }
@@ -286,4 +300,125 @@ export function createOprfClient(init: OprfClientInit = {}): OprfClient {
   const maxBatch = init.maxBatch ?? MAX_BATCH;
   if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new TypeError('maxBatch must be a positive integer');
   return { blind: (inputs) => blind(inputs, maxBatch) };
+}
+
+/** A blinded batch whose blinding and unblinding run on a PSI pool. */
+export interface PooledBlindedBatch {
+  /** What to send to the server: shuffled, padded, equally many points of each side. */
+  readonly blinded: readonly Uint8Array[];
+  /** As `BlindedBatch.finalize`, on the pool. */
+  finalize(evaluated: readonly Uint8Array[]): Promise<Uint8Array[]>;
+}
+
+/**
+ * `createOprfClient().blind(inputs)` with the per-point work on `pool`: the same batch shape
+ * (dedup, padding per side, shuffle, fresh scalars per side) and the same outputs.
+ * @param options.hashed `pool.hashToCurve(inputs)` computed earlier (same inputs, same order)
+ * @throws PsiInputError BATCH_TOO_LARGE above `maxBatch` inputs
+ */
+export async function blindOnPool(
+  pool: PsiPool,
+  inputs: readonly Uint8Array[],
+  options: { maxBatch?: number; hashed?: HashedPoints } = {},
+): Promise<PooledBlindedBatch> {
+  const maxBatch = options.maxBatch ?? MAX_BATCH;
+  if (!Array.isArray(inputs)) throw new TypeError('inputs must be an array');
+  if (inputs.length > maxBatch)
+    throw new PsiInputError(`batch of ${inputs.length} inputs exceeds ${maxBatch}`, 'BATCH_TOO_LARGE');
+  const { hashed } = options;
+  if (hashed && (hashed.points.length !== inputs.length || hashed.sides.length !== inputs.length))
+    throw new TypeError('hashed must hold one point per input');
+  const slots = new Map<string, number>();
+  const distinct: Uint8Array[] = [];
+  const firstIndex: number[] = [];
+  const slotOf = inputs.map((x, i) => {
+    checkInput(x, `input ${i}`);
+    const id = toHex(x);
+    let s = slots.get(id);
+    if (s === undefined) {
+      s = distinct.length;
+      slots.set(id, s);
+      distinct.push(x);
+      firstIndex.push(i);
+    }
+    return s;
+  });
+  const h = hashed
+    ? { points: firstIndex.map((i) => hashed.points[i]), sides: firstIndex.map((i) => hashed.sides[i]) }
+    : await pool.hashToCurve(distinct);
+  const items: Item[] = distinct.map((_, slot) => ({ u: h.points[slot], side: h.sides[slot], slot }));
+  const onCurve = items.filter((it) => it.side === 'curve').length;
+  let perSide = paddedPerSide(distinct.length);
+  if (Math.max(onCurve, distinct.length - onCurve) > perSide) perSide = distinct.length; // p ≤ 2e^-32
+  for (let i = onCurve; i < perSide; i++) items.push({ u: randomPoint('curve'), side: 'curve', slot: -1 });
+  for (let i = distinct.length - onCurve; i < perSide; i++)
+    items.push({ u: randomPoint('twist'), side: 'twist', slot: -1 });
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  const keys = { curve: blindingKeys('curve'), twist: blindingKeys('twist') };
+  /** Runs `fn` per side on the items selected, and places the results back in item order. */
+  const perSideOnPool = async (
+    select: (it: Item) => boolean,
+    fn: (side: Side, at: number[]) => Promise<Uint8Array[]>,
+    length: number,
+  ) => {
+    const out: Uint8Array[] = new Array(length);
+    await Promise.all(
+      (['curve', 'twist'] as const).map(async (side) => {
+        const at = items.flatMap((it, i) => (it.side === side && select(it) ? [i] : []));
+        if (at.length === 0) return;
+        const results = await fn(side, at);
+        at.forEach((i, k) => {
+          out[i] = results[k];
+        });
+      }),
+    );
+    return out;
+  };
+  const blinded = Object.freeze(
+    await perSideOnPool(
+      () => true,
+      (side, at) =>
+        pool.multiply(
+          keys[side].rRaw,
+          at.map((i) => items[i].u),
+        ),
+      items.length,
+    ),
+  );
+  return {
+    blinded,
+    async finalize(evaluated) {
+      if (!Array.isArray(evaluated) || evaluated.length !== items.length)
+        throw new PsiInputError(`expected ${items.length} evaluated points`, 'BAD_ENCODING');
+      evaluated.forEach((z, i) => {
+        if (!isCanonicalPoint(z)) throw new PsiInputError(`point ${i} is not a canonical point`, 'BAD_POINT', i);
+      });
+      const byItem = await perSideOnPool(
+        (it) => it.slot >= 0,
+        async (side, at) => {
+          try {
+            return await pool.finalize(
+              keys[side].tRaw,
+              at.map((i) => distinct[items[i].slot]),
+              at.map((i) => evaluated[i]),
+            );
+          } catch (err) {
+            // Name the point by its position in the answer.
+            if (err instanceof PsiInputError && err.index !== undefined)
+              throw new PsiInputError(err.message, err.code, at[err.index]);
+            throw err;
+          }
+        },
+        items.length,
+      );
+      const outputs: Uint8Array[] = new Array(distinct.length);
+      items.forEach((it, i) => {
+        if (it.slot >= 0) outputs[it.slot] = byItem[i];
+      });
+      return slotOf.map((s) => outputs[s]);
+    },
+  };
 }
