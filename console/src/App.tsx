@@ -4,26 +4,42 @@
  * the node refuses or that expires returns to the sign-in page saying so.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { type Claims, endSession, initialSession, query, type Session, setToken, startSession } from './api.ts';
+import {
+  type Claims,
+  endSession,
+  fetchNodeRole,
+  initialSession,
+  query,
+  type Session,
+  setToken,
+  startSession,
+} from './api.ts';
 import { ErrorNotice, Loading } from './components.tsx';
 import { type Key, useT } from './i18n.tsx';
 import { Auditor } from './views/Auditor.tsx';
 import { Centre } from './views/Centre.tsx';
 import { Enterprise } from './views/Enterprise.tsx';
 import { Officer } from './views/Officer.tsx';
+import { Platform } from './views/Platform.tsx';
 import { SignIn } from './views/SignIn.tsx';
 
-function RoleView({ claims }: { claims: Claims }) {
+/**
+ * The view of the signed-in role. `nodeRole` (the node's own, from its /health) decides what the
+ * node takes part in: the loan journey at the easy-loan platform (enterprises) and banks (officers).
+ */
+function RoleView({ claims, nodeRole }: { claims: Claims; nodeRole?: string }) {
   const { t } = useT();
   switch (claims.role) {
     case 'enterprise':
       return claims.uscc ? (
-        <Enterprise uscc={claims.uscc} />
+        <Enterprise uscc={claims.uscc} nodeRole={nodeRole} />
       ) : (
         <p className="notice notice-error">{t('signin.malformed')}</p>
       );
     case 'bank-officer':
-      return <Officer bank={claims.bank} />;
+      return <Officer bank={claims.bank} nodeRole={nodeRole} />;
+    case 'platform-operator':
+      return <Platform />;
     case 'centre-staff':
       return <Centre />;
     case 'auditor':
@@ -41,7 +57,7 @@ export function App() {
   const [boot] = useState(initialSession);
   const [session, setSession] = useState<Session | undefined>(boot && !('error' in boot) ? boot : undefined);
   const [reason, setReason] = useState<string | undefined>(boot && 'error' in boot ? boot.error : undefined);
-  const [confirmed, setConfirmed] = useState<{ ok: boolean; error?: unknown }>();
+  const [confirmed, setConfirmed] = useState<{ ok: boolean; error?: unknown; nodeRole?: string }>();
 
   const signOut = useCallback((why?: string) => {
     endSession();
@@ -55,8 +71,12 @@ export function App() {
     if (!session) return;
     setToken(session.token, () => signOut('signin.refused'));
     setConfirmed(undefined);
-    query<{ me: { role: string } }>('query { me { sub role } }').then(
-      () => setConfirmed({ ok: true }),
+    Promise.all([
+      query<{ me: { role: string } }>('query { me { sub role } }'),
+      // A node that does not say its role shows the views every node offers.
+      fetchNodeRole().catch(() => undefined),
+    ]).then(
+      ([, nodeRole]) => setConfirmed({ ok: true, nodeRole }),
       (error: unknown) => setConfirmed({ ok: false, error }),
     );
     // Leave when the token expires, saying so, rather than failing request after request.
@@ -116,7 +136,7 @@ export function App() {
       <main id="main" className="content" data-role={c.role}>
         {!confirmed && <Loading />}
         {confirmed && !confirmed.ok && <ErrorNotice error={confirmed.error} />}
-        {confirmed?.ok && <RoleView claims={c} />}
+        {confirmed?.ok && <RoleView claims={c} nodeRole={confirmed.nodeRole} />}
       </main>
     </>
   );

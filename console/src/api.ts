@@ -7,7 +7,7 @@
 import type { LogKeys } from './lib/verify.ts';
 
 /** The roles of the node's tokens. */
-export type Role = 'bank-officer' | 'enterprise' | 'centre-staff' | 'auditor' | 'gov-system';
+export type Role = 'bank-officer' | 'enterprise' | 'centre-staff' | 'auditor' | 'gov-system' | 'platform-operator';
 
 /** What the console reads from a token (the node verifies it; this is for display and routing). */
 export interface Claims {
@@ -28,7 +28,14 @@ export interface Session {
 }
 
 const STORAGE_KEY = 'credit-console/token';
-const ROLES = new Set<string>(['bank-officer', 'enterprise', 'centre-staff', 'auditor', 'gov-system']);
+const ROLES = new Set<string>([
+  'bank-officer',
+  'enterprise',
+  'centre-staff',
+  'auditor',
+  'gov-system',
+  'platform-operator',
+]);
 
 /** Why a token cannot be used (a dictionary key). */
 export class TokenError extends Error {}
@@ -170,4 +177,22 @@ export function fetchLogKeys(): Promise<LogKeys> {
     logKeys = undefined;
   });
   return logKeys;
+}
+
+let nodeRole: Promise<string | undefined> | undefined;
+
+/**
+ * The role of the node serving the console (`credit-centre`, `bank`, `easy-loan`, …), from its
+ * `/health` (which answers with a body even while degraded); undefined when the node says nothing.
+ * Views offer only what the node plays a part in (the loan journey at the easy-loan platform and banks).
+ */
+export function fetchNodeRole(): Promise<string | undefined> {
+  nodeRole ??= fetch('/health', { headers: { accept: 'application/json' } }).then(async (r) => {
+    const body = (await r.json().catch(() => ({}))) as { role?: unknown };
+    return typeof body.role === 'string' ? body.role : undefined;
+  });
+  nodeRole.catch(() => {
+    nodeRole = undefined;
+  });
+  return nodeRole;
 }

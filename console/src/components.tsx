@@ -38,6 +38,17 @@ const KNOWN_CODES = new Set([
   'STORAGE_FAILED',
   'NETWORK',
   'NOT_RESPONSIBLE',
+  // The loan journey's own codes (easyloan/errors.ts).
+  'NO_MATCHING_PRODUCT',
+  'NOT_ELIGIBLE',
+  'NOT_REGISTERED',
+  'DECISION_INVALID',
+  'ALREADY_DECIDED',
+  'NOT_FORWARDED',
+  'WRONG_ROLE',
+  'MONITORING_CONSENT_REQUIRED',
+  'NOT_A_BORROWER',
+  'ALERT_NOT_FOUND',
 ]);
 
 /** An error as a notice: what happened (by code) and what the node said. Never a blank panel. */

@@ -7,9 +7,10 @@ import { type ReactNode, useState } from 'react';
 import { query } from '../api.ts';
 import { Empty, ErrorNotice, Loading, Panel, Tabs, useAction, useLoad, When } from '../components.tsx';
 import { type Key, useT } from '../i18n.tsx';
-import { type EnterpriseKey, signConsentBody } from '../lib/consent-sign.ts';
-import { CONSENT_FIELDS, type Consent, ConsentStatus, Scopes } from './consent-common.tsx';
+import type { EnterpriseKey } from '../lib/consent-sign.ts';
+import { approveConsent, CONSENT_FIELDS, type Consent, ConsentStatus, Scopes } from './consent-common.tsx';
 import { EnterpriseAccess } from './EnterpriseAccess.tsx';
+import { EnterpriseLoans } from './EnterpriseLoans.tsx';
 import { EnterpriseProfile } from './EnterpriseProfile.tsx';
 import { KeyLoader } from './KeyLoader.tsx';
 
@@ -72,25 +73,20 @@ async function loadConsents() {
   };
 }
 
-function Consents(props: { uscc: string }) {
+function Consents(props: { uscc: string; enterpriseKey?: EnterpriseKey; onKey: (key?: EnterpriseKey) => void }) {
   const { t } = useT();
-  const [key, setKey] = useState<EnterpriseKey>();
+  const key = props.enterpriseKey;
   const [confirming, setConfirming] = useState<string>();
   const list = useLoad(loadConsents, []);
   const action = useAction();
-  const act = async (mutation: string, vars: Record<string, unknown>) => {
+  const act = async (run: () => Promise<unknown>) => {
     setConfirming(undefined);
-    const done = await action.run(() => query(mutation, vars));
+    const done = await action.run(run);
     if (done) await list.reload();
   };
-  const approve = (c: Consent) =>
-    key &&
-    act('mutation($id: ID!, $s: String!) { approveConsent(id: $id, signature: $s) { id status } }', {
-      id: c.id,
-      s: signConsentBody(c.body, key),
-    });
+  const approve = (c: Consent) => key && act(() => approveConsent(c.id, c.body, key));
   const transition = (name: string, c: Consent) =>
-    act(`mutation($id: ID!) { ${name}(id: $id) { id status } }`, { id: c.id });
+    act(() => query(`mutation($id: ID!) { ${name}(id: $id) { id status } }`, { id: c.id }));
 
   const { pending = [], live = [], past = [] } = list.data ?? {};
   const reload = (
@@ -127,7 +123,7 @@ function Consents(props: { uscc: string }) {
         </ul>
       </Panel>
       <Panel title={t('ent.key')}>
-        <KeyLoader uscc={props.uscc} current={key} onKey={setKey} />
+        <KeyLoader uscc={props.uscc} current={key} onKey={props.onKey} />
       </Panel>
       <Panel title={t('ent.active')} testId="active-consents">
         {list.data && live.length === 0 && <Empty>{t('ent.noActive')}</Empty>}
@@ -191,12 +187,18 @@ function Consents(props: { uscc: string }) {
   );
 }
 
-type Tab = 'consents' | 'access' | 'profile';
+type Tab = 'loans' | 'consents' | 'access' | 'profile';
 
-/** The enterprise's main view. */
-export function Enterprise(props: { uscc: string }) {
+/**
+ * The enterprise's main view. At the easy-loan platform (`nodeRole` easy-loan), where it applies
+ * for financing, the financing tab comes first; elsewhere there is none. The key, once loaded,
+ * serves every tab until the page is reloaded.
+ */
+export function Enterprise(props: { uscc: string; nodeRole?: string }) {
   const { t } = useT();
-  const [tab, setTab] = useState<Tab>('consents');
+  const loans = props.nodeRole === 'easy-loan';
+  const [tab, setTab] = useState<Tab>(loans ? 'loans' : 'consents');
+  const [key, setKey] = useState<EnterpriseKey>();
   return (
     <>
       <Tabs
@@ -204,12 +206,14 @@ export function Enterprise(props: { uscc: string }) {
         current={tab}
         onChange={setTab}
         tabs={[
+          ...(loans ? [{ id: 'loans' as const, label: t('ent.tab.loans') }] : []),
           { id: 'consents', label: t('ent.tab.consents') },
           { id: 'access', label: t('ent.tab.access') },
           { id: 'profile', label: t('ent.tab.profile') },
         ]}
       />
-      {tab === 'consents' && <Consents uscc={props.uscc} />}
+      {tab === 'loans' && loans && <EnterpriseLoans uscc={props.uscc} enterpriseKey={key} onKey={setKey} />}
+      {tab === 'consents' && <Consents uscc={props.uscc} enterpriseKey={key} onKey={setKey} />}
       {tab === 'access' && <EnterpriseAccess uscc={props.uscc} />}
       {tab === 'profile' && <EnterpriseProfile uscc={props.uscc} />}
     </>

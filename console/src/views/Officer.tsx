@@ -1,7 +1,9 @@
 /**
  * The bank officer's console: find an enterprise by USCC, see the consents granted to the bank,
  * request one, read the consented profile (each section with the node that served it), download
- * the signed credit report, and run joint queries (OfficerJoint).
+ * the signed credit report, and run joint queries (OfficerJoint); at a bank's node, the loan
+ * applications the easy-loan platform forwarded (OfficerLoans) and post-loan monitoring
+ * (OfficerMonitoring).
  */
 import { useId, useState } from 'react';
 import { validateUscc } from '../../../model/uscc.ts';
@@ -11,6 +13,8 @@ import { type Key, useT } from '../i18n.tsx';
 import { SECTIONS, sectionSelection } from '../sections.ts';
 import { CONSENT_FIELDS, type Consent, ConsentStatus, Scopes } from './consent-common.tsx';
 import { OfficerJoint } from './OfficerJoint.tsx';
+import { OfficerLoans } from './OfficerLoans.tsx';
+import { OfficerMonitoring } from './OfficerMonitoring.tsx';
 import { ProfileView, type ReadResult } from './ProfileView.tsx';
 
 interface Purpose {
@@ -221,12 +225,13 @@ function EnterpriseLookup(props: { uscc: string }) {
   );
 }
 
-type Tab = 'lookup' | 'joint';
+type Tab = 'lookup' | 'joint' | 'loans' | 'monitoring';
 
-/** The bank officer's main view. */
-export function Officer(props: { bank?: string }) {
+/** The bank officer's main view; the loan tabs where the node is a bank (`nodeRole`), which has a lending desk. */
+export function Officer(props: { bank?: string; nodeRole?: string }) {
   const { t } = useT();
   const id = useId();
+  const lends = props.nodeRole === 'bank';
   const [tab, setTab] = useState<Tab>('lookup');
   const [input, setInput] = useState('');
   const [uscc, setUscc] = useState<string>();
@@ -245,6 +250,12 @@ export function Officer(props: { bank?: string }) {
         tabs={[
           { id: 'lookup', label: t('off.tab.lookup') },
           { id: 'joint', label: t('off.tab.joint') },
+          ...(lends
+            ? [
+                { id: 'loans' as const, label: t('off.tab.loans') },
+                { id: 'monitoring' as const, label: t('off.tab.monitoring') },
+              ]
+            : []),
         ]}
       />
       {tab === 'lookup' && (
@@ -283,6 +294,17 @@ export function Officer(props: { bank?: string }) {
         </>
       )}
       {tab === 'joint' && <OfficerJoint initial={uscc} />}
+      {tab === 'loans' && lends && (
+        <OfficerLoans
+          onOpen={(u) => {
+            setInput(u);
+            setInvalid(false);
+            setUscc(u);
+            setTab('lookup');
+          }}
+        />
+      )}
+      {tab === 'monitoring' && lends && <OfficerMonitoring />}
     </>
   );
 }

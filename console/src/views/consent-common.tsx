@@ -1,6 +1,8 @@
-/** Consents as the views show them: their fields, status badge and scopes. */
+/** Consents as the views show them: their fields, status badge and scopes; approving one with the enterprise's key. */
+import { query } from '../api.ts';
 import { Badge } from '../components.tsx';
 import { type Key, useT } from '../i18n.tsx';
+import { type EnterpriseKey, signConsentBody } from '../lib/consent-sign.ts';
 
 /** A consent as the views list it ({@link CONSENT_FIELDS}). */
 export interface Consent {
@@ -61,3 +63,13 @@ export function Scopes({ scopes }: { scopes: string[] }) {
     </ul>
   );
 }
+
+/**
+ * The enterprise approves a consent request: its canonical body signed here, in the browser, with
+ * the enterprise's own key (never sent), and the signature handed to the consent's home node.
+ */
+export const approveConsent = (id: string, body: unknown, key: EnterpriseKey) =>
+  query<{ approveConsent: { id: string; status: string } }>(
+    'mutation($id: ID!, $s: String!) { approveConsent(id: $id, signature: $s) { id status } }',
+    { id, s: signConsentBody(body, key) },
+  );
