@@ -137,13 +137,26 @@ describe('console static serving', () => {
     });
   });
 
-  it('serves nothing but the log keys when the console is not built', async () => {
+  it('serves nothing but the log keys when the console is not built, and says so at /', async () => {
     const handler = createConsoleHandler({
       dist: join(base, 'not-built'),
       logKeys: () => ({ version: 0, members: [] }),
     });
-    const res = { writeHead: () => res, end: () => undefined } as never;
-    expect(handler({ method: 'GET', url: '/' } as never, res)).toBe(false);
+    let status = 0;
+    let body = '';
+    const res = {
+      writeHead: (s: number) => {
+        status = s;
+        return res;
+      },
+      end: (b?: Buffer) => {
+        body = b ? b.toString() : '';
+      },
+    } as never;
+    expect(handler({ method: 'GET', url: '/' } as never, res)).toBe(true);
+    expect(status).toBe(503);
+    expect(body).toContain('npm run build:console');
+    expect(handler({ method: 'GET', url: '/app/route' } as never, res)).toBe(false);
     expect(handler({ method: 'GET', url: '/log-keys.json' } as never, res)).toBe(true);
   });
 });

@@ -143,6 +143,16 @@ export function createConsoleHandler(options: ConsoleOptions): ConsoleHandler {
       );
       return true;
     }
+    if (!root && pathname === '/') {
+      send(
+        res,
+        503,
+        { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' },
+        'The web console is not built on this node: run `npm run build:console` and restart it. The API is at /graphql.\n',
+        head,
+      );
+      return true;
+    }
     if (!root || !pathname.startsWith('/') || NODE_PATHS.has(pathname)) return false;
     const index = fileFor(root, '/index.html');
     const file = pathname === '/' ? index : fileFor(root, pathname);
