@@ -20,9 +20,22 @@ const port = parentPort;
 if (!port) throw new Error('crypto/he/worker.ts runs only as a worker thread');
 
 const session: BfvSession = await createBfvSession({ compression: (workerData as WorkerData).compression });
-// The small set's ciphertexts are always saved with zstd (a third smaller; loading them costs ~1 ms).
-const small: BfvSession = await createBfvSession({ compression: 'zstd', set: SMALL_SET });
-const sessions = { standard: session, small };
+/**
+ * The small set's session, made on first use (a quarter of the standard one's start-up): its
+ * ciphertexts are always saved with zstd (a third smaller; loading one costs ~1 ms).
+ */
+let small: BfvSession | undefined;
+const sessions = {
+  get standard() {
+    return session;
+  },
+  get small() {
+    if (!small) throw new Error('the small session is not ready');
+    return small;
+  },
+};
+/** Whether a request uses the small set (its session is made before the request runs). */
+const usesSmall = (req: PoolRequest) => 'set' in req && req.set === 'small';
 const keys = new Map<string, BfvKeyPair>();
 
 function keyPair(id: string): BfvKeyPair {
@@ -64,7 +77,10 @@ function run(req: PoolRequest): { value: unknown; transfer: ArrayBuffer[] } {
   }
 }
 
-port.on('message', (req: PoolRequest) => {
+port.on('message', async (req: PoolRequest) => {
+  // Requests arrive one at a time (the pool waits for each reply), so awaiting here keeps order.
+  if (usesSmall(req) && !small)
+    small = await createBfvSession({ compression: 'zstd', set: SMALL_SET }).catch(() => undefined);
   let reply: PoolResponse;
   let transfer: ArrayBuffer[] = [];
   try {
