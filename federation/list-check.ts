@@ -323,6 +323,26 @@ export function createListCheck(c: ListCheckComponents) {
       // logged (local work; nothing is sent before the decisions), and only the allowed ones are used.
       const hashing = psi().hashToCurve(subjects.map((s) => toUtf8(s.uscc)));
       hashing.catch(() => undefined);
+      const centres = members().filter(
+        (m) =>
+          CENTRE_ROLES.has(m.role) &&
+          !c.quarantined().includes(m.nodeId) &&
+          (!options.centres || options.centres.includes(m.nodeId)),
+      );
+      // Each centre's key id and list updates are fetched meanwhile too (no code is sent with them).
+      const updates = new Map(
+        centres.map((centre) => {
+          const update = (async () => {
+            const info = (await c.host.request(centre.nodeId, LIST_CHECK_PROTOCOL, { op: 'info' })) as {
+              keyId: string;
+              versions: Record<string, number>;
+            };
+            return Promise.all(LIST_NAMES.map((l) => sync(centre, l, info.keyId)));
+          })();
+          update.catch(() => undefined);
+          return [centre.nodeId, update] as const;
+        }),
+      );
       const decisions = await decideJoint(
         { consents: c.consents, log: c.log, nodeId: c.nodeId },
         principal,
@@ -334,12 +354,6 @@ export function createListCheck(c: ListCheckComponents) {
       const rows: ListCheckRow[] = subjects.map((s) => ({ uscc: s.uscc, status: 'REFUSED', listed: [] }));
       for (const r of decisions.refused) rows[r.index].reason = r.reason;
       for (const i of decisions.allowed) rows[i].status = 'OK';
-      const centres = members().filter(
-        (m) =>
-          CENTRE_ROLES.has(m.role) &&
-          !c.quarantined().includes(m.nodeId) &&
-          (!options.centres || options.centres.includes(m.nodeId)),
-      );
       const out: ListCheckResult = { rows, centres: [], unavailable: [] };
       if (decisions.allowed.length === 0) return out;
       const inputs = decisions.allowed.map((i) => toUtf8(subjects[i].uscc));
@@ -351,11 +365,7 @@ export function createListCheck(c: ListCheckComponents) {
       await Promise.all(
         centres.map(async (centre) => {
           try {
-            const info = (await c.host.request(centre.nodeId, LIST_CHECK_PROTOCOL, { op: 'info' })) as {
-              keyId: string;
-              versions: Record<string, number>;
-            };
-            const mirrorsOf = await Promise.all(LIST_NAMES.map((l) => sync(centre, l, info.keyId)));
+            const mirrorsOf = await updates.get(centre.nodeId)!;
             // A fresh blind per centre: the centres cannot link one bank's batches across centres.
             const batch = await blindOnPool(psi(), inputs, { hashed });
             if (batch.blinded.length !== blindedBatchSize(inputs.length))
