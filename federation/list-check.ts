@@ -343,6 +343,8 @@ export function createListCheck(c: ListCheckComponents) {
           return [centre.nodeId, update] as const;
         }),
       );
+      // No request of this check outlives it (a centre bounds the requests in flight per bank).
+      const settled = () => Promise.allSettled([...updates.values(), hashing]);
       const decisions = await decideJoint(
         { consents: c.consents, log: c.log, nodeId: c.nodeId },
         principal,
@@ -350,14 +352,23 @@ export function createListCheck(c: ListCheckComponents) {
         purpose,
         subjects,
         options.correlationId,
-      );
+      ).catch(async (err) => {
+        await settled();
+        throw err;
+      });
       const rows: ListCheckRow[] = subjects.map((s) => ({ uscc: s.uscc, status: 'REFUSED', listed: [] }));
       for (const r of decisions.refused) rows[r.index].reason = r.reason;
       for (const i of decisions.allowed) rows[i].status = 'OK';
       const out: ListCheckResult = { rows, centres: [], unavailable: [] };
-      if (decisions.allowed.length === 0) return out;
+      if (decisions.allowed.length === 0) {
+        await settled();
+        return out;
+      }
       const inputs = decisions.allowed.map((i) => toUtf8(subjects[i].uscc));
-      const all = await hashing;
+      const all = await hashing.catch(async (err) => {
+        await settled();
+        throw err;
+      });
       const hashed = {
         points: decisions.allowed.map((i) => all.points[i]),
         sides: decisions.allowed.map((i) => all.sides[i]),
