@@ -156,6 +156,27 @@ describe('joint queries, usable but not visible', () => {
     }
   }, 180_000);
 
+  it('the full parameter set gives the same exact sums for a small batch (the path of batches above 585)', async () => {
+    const usccs = await consent(3, ['joint:exposure']);
+    const loans = [
+      ...(await ndjson<LoanRecord>('banks/bank-b/loans.ndjson')),
+      ...(await ndjson<LoanRecord>('banks/bank-c/loans.ndjson')),
+    ].filter((l) => l.status !== 'SETTLED');
+    const run = await n['bank-a'].federation!.joint.run(officer, 'exposure', usccs, 'loan-application', {
+      parameters: 'standard',
+    });
+    expect(run.contributors.sort()).toEqual(['bank-b', 'bank-c', 'bank-d']);
+    for (const row of run.rows) {
+      const mine = loans.filter((l) => l.uscc === row.uscc);
+      expect(row).toMatchObject({
+        status: 'OK',
+        outstandingYuan: mine.reduce((s, l) => s + l.outstandingYuan, 0),
+        overdueYuan: mine.filter((l) => l.status === 'OVERDUE').reduce((s, l) => s + l.outstandingYuan, 0),
+        lenders: new Set(mine.map((l) => l.bank)).size,
+      });
+    }
+  }, 180_000);
+
   it('a single contribution decrypts to noise even for a colluding coordinator and requester; contributors check consent themselves', async () => {
     const usccs = await consent(2, ['joint:exposure']);
     const keys = await pool.createKeyPair();

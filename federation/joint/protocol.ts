@@ -168,12 +168,16 @@ export function createJointQueries(c: JointComponents) {
     purpose: string,
     subjects: Array<{ uscc: string; consentId: string; consentHome: string }>,
     signal?: AbortSignal,
+    parameters: 'auto' | 'standard' = 'auto',
   ) => {
     const coordinatorNode = members().find((m) => m.role === 'easy-loan' && !c.quarantined().includes(m.nodeId));
     if (!coordinatorNode) throw new PeerUnavailableError('no coordinator (easy-loan platform) on the roster');
     const pool = await c.he();
     // Small exposure batches use the small parameter set: a quarter of the bytes on every link.
-    const set = kind === 'exposure' && subjects.length <= SMALL_EXPOSURE_BATCH ? SMALL_SET : STANDARD_SET;
+    const set =
+      kind === 'exposure' && parameters === 'auto' && subjects.length <= SMALL_EXPOSURE_BATCH
+        ? SMALL_SET
+        : STANDARD_SET;
     const keys = await pool.createKeyPair({ signal, set });
     try {
       const query: JointQuery = {
@@ -250,6 +254,8 @@ export function createJointQueries(c: JointComponents) {
         signal?: AbortSignal;
         onProgress?: (done: number, total: number) => void;
         correlationId?: string;
+        /** `standard`: the full parameter set even for a small exposure batch (default `auto`: by batch size). */
+        parameters?: 'auto' | 'standard';
       } = {},
     ): Promise<JointRun> {
       if (principal.role !== 'bank-officer' || principal.bank !== c.nodeId || c.role !== 'bank')
@@ -286,7 +292,14 @@ export function createJointQueries(c: JointComponents) {
           }),
         );
         try {
-          const { query, answer, values } = await batch(principal, kind, purpose, batchSubjects, options.signal);
+          const { query, answer, values } = await batch(
+            principal,
+            kind,
+            purpose,
+            batchSubjects,
+            options.signal,
+            options.parameters,
+          );
           out.queryIds.push(query.id);
           for (const n of answer.contributors) if (!out.contributors.includes(n)) out.contributors.push(n);
           for (const n of answer.dropped) if (!out.dropped.includes(n)) out.dropped.push(n);
