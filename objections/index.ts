@@ -9,10 +9,10 @@ import type { AccessLogPort } from '../accesslog/port.ts';
 import type { Principal } from '../authz/principals.ts';
 import type { CreditFact } from '../model/index.ts';
 import type { RootDb } from '../storage/index.ts';
+import { createOutbox } from '../storage/outbox.ts';
 import { NotFoundError } from './errors.ts';
 import type { FactChange, FactChangeService } from './fact-changes.ts';
 import { createObjectionService, type ObjectionService } from './objections.ts';
-import { createOutbox } from './outbox.ts';
 import type { ObjectionPeers } from './ports.ts';
 import { createPropagation, OBJECTION_PURPOSE } from './propagation.ts';
 import { createRepairService, type RepairService } from './repair.ts';
@@ -86,8 +86,10 @@ export function createRedress(c: RedressComponents, init: RedressInit = {}): Red
   const now = init.now ?? Date.now;
   const peers = () => c.peers?.();
   const store = objectionStore(c.db);
-  const outbox = createOutbox({
+  const outbox = createOutbox<unknown>({
     db: c.db,
+    name: 'objections-outbox',
+    what: 'fact change',
     send: () => {
       const p = peers();
       return p ? (node, message) => p.deliver(node, message as never) : undefined;

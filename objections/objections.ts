@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { AccessLogPort } from '../accesslog/port.ts';
 import type { Principal } from '../authz/principals.ts';
 import { FACT_SECTION } from '../model/index.ts';
+import type { Outbox } from '../storage/outbox.ts';
 import { correctedFields } from './correction.ts';
 import {
   AlreadyDecidedError,
@@ -24,7 +25,6 @@ import {
   WrongNodeError,
 } from './errors.ts';
 import type { FactChangeService, FactUpdate } from './fact-changes.ts';
-import type { Outbox } from './outbox.ts';
 import type { ObjectionPeers } from './ports.ts';
 import { OBJECTION_PURPOSE, type Propagation } from './propagation.ts';
 import type { RepairPolicy } from './repair-policy.ts';
@@ -56,7 +56,7 @@ export interface ObjectionServiceComponents {
   facts: FactChangeService;
   store: ObjectionStore;
   propagation: Propagation;
-  outbox: Outbox;
+  outbox: Outbox<unknown>;
   log: AccessLogPort;
   nodeId: string;
   peers: () => ObjectionPeers | undefined;

@@ -1,14 +1,14 @@
 /**
  * How a fact change reaches every node that serves the fact: the determining node queues it for
- * every other holder (in the batch of the change itself, see ./outbox.ts); a holder applies it to
+ * every other holder (in the batch of the change itself, see storage/outbox.ts); a holder applies it to
  * its copy only if it came from the fact's determining node and is newer, logs it, and its
  * listeners re-grade and refresh lists. Nodes that hold no copy answer that they hold none.
  * Also: finding the node that determined a fact, for a node that does not hold it.
  */
 import type { AccessAction, AccessLogPort } from '../accesslog/port.ts';
 import { type CreditFact, FACT_SECTION } from '../model/index.ts';
+import type { Outbox } from '../storage/outbox.ts';
 import type { BatchOp, FactChange, FactChangeService } from './fact-changes.ts';
-import type { Outbox } from './outbox.ts';
 import type { Delivery, ObjectionPeers } from './ports.ts';
 
 /** Purpose of log entries about objections. */
@@ -24,7 +24,7 @@ export const actionOf = (change: Pick<FactChange, 'reason'>): AccessAction =>
 export interface PropagationComponents {
   facts: FactChangeService;
   log: AccessLogPort;
-  outbox: Outbox;
+  outbox: Outbox<unknown>;
   nodeId: string;
   peers: () => ObjectionPeers | undefined;
 }

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { AccessLogPort } from '../accesslog/port.ts';
 import type { Principal } from '../authz/principals.ts';
 import { FACT_SECTION } from '../model/index.ts';
+import type { Outbox } from '../storage/outbox.ts';
 import {
   AlreadyDecidedError,
   FactNotActiveError,
@@ -25,7 +26,6 @@ import {
   WrongNodeError,
 } from './errors.ts';
 import type { FactChangeService } from './fact-changes.ts';
-import type { Outbox } from './outbox.ts';
 import { type Propagation, REPAIR_PURPOSE } from './propagation.ts';
 import { type RepairPolicy, repairRule } from './repair-policy.ts';
 import type { ObjectionStore, RepairRecord } from './store.ts';
@@ -36,7 +36,7 @@ export interface RepairServiceComponents {
   facts: FactChangeService;
   store: ObjectionStore;
   propagation: Propagation;
-  outbox: Outbox;
+  outbox: Outbox<unknown>;
   log: AccessLogPort;
   nodeId: string;
   policy: RepairPolicy;

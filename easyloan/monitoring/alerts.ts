@@ -27,12 +27,12 @@ import { canonicalBytes, sha256, toBase64Url, toHex, toUtf8 } from '../../crypto
 import { type CreditFact, FACT_SECTION } from '../../model/index.ts';
 import type { FactChange, FactChangeReason } from '../../objections/fact-changes.ts';
 import { jsonSublevel, type RootDb, type Sublevel } from '../../storage/index.ts';
+import { createOutbox } from '../../storage/outbox.ts';
 import { MonitoringConsentRequiredError } from '../errors.ts';
 import type { AlertKind, MonitoringAlert, MonitoringPeers, SubscriptionAnswer, SubscriptionRequest } from '../ports.ts';
 import { MONITORING_PURPOSE } from '../types.ts';
 import { keyedLock, mustBe } from '../util.ts';
 import { monitoringStanding } from './consent-state.ts';
-import { createMonitoringOutbox } from './outbox.ts';
 
 /** How often subscriptions whose consent ended are removed. */
 export const SUBSCRIPTION_SWEEP_MS = 30_000;
@@ -112,8 +112,10 @@ export function createAlertService(c: AlertServiceComponents): AlertService {
     sent.ended++;
   };
 
-  const outbox = createMonitoringOutbox<MonitoringAlert>({
+  const outbox = createOutbox<MonitoringAlert>({
     db: c.db,
+    name: 'monitoring-outbox',
+    what: 'alert',
     send: () => {
       const peers = c.peers();
       return peers ? (bank, alert) => release(peers, bank, alert) : undefined;

@@ -1,23 +1,24 @@
 /**
- * Durable delivery of alerts to banks: each alert is written to the outbox (sublevel
- * `monitoring-outbox`, `d!<bank>!<time>-<seq>`) in the same batch as the fact it reports when the
- * fact is recorded here (or right after a fact change), then sent in order per bank and retried
- * with back-off, across restarts, until the bank has it. A bank that read an alert and refused it
- * (a `PeerError` other than `BUSY`) would refuse it again: the alert is dropped and `refused` told.
+ * A durable outbox of messages to other nodes: each message is written to the outbox's sublevel
+ * (`d!<node>!<time>-<seq>`) in the same batch as the change it reports, then sent in order per node
+ * and retried with back-off, across restarts, until the node has it. A node that read a message and
+ * refused it (a code other than the retried ones: unavailable, busy, log or storage down) would
+ * refuse it again: the message is dropped, logged, and `refused` told. Used for fact changes and
+ * objection decisions (`objections-outbox`) and post-loan alerts (`monitoring-outbox`).
  */
 import type { AbstractBatchOperation } from 'abstract-level';
 import type { Logger } from 'pino';
-import { jsonSublevel, type RootDb, type Sublevel } from '../../storage/index.ts';
+import { jsonSublevel, type RootDb, type Sublevel } from './index.ts';
 
-/** Pause before the first retry of a bank that could not be reached (doubles up to the maximum). */
-const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 30_000;
+/** Pause before the first retry of a node that could not be reached (doubles up to the maximum). */
+export const RETRY_MIN_MS = 250;
+export const RETRY_MAX_MS = 30_000;
 /** How long stopping waits for deliveries in flight. */
 const STOP_WAIT_MS = 2_000;
 const RETRY_CODES = new Set(['PEER_UNAVAILABLE', 'BUSY', 'LOG_UNAVAILABLE', 'STORAGE_FAILED']);
 
 /** The outbox of one kind of message. */
-export interface MonitoringOutbox<M> {
+export interface Outbox<M> {
   /** The write that queues `message` for `node`, for the caller's atomic batch. */
   op(node: string, message: M): AbstractBatchOperation<RootDb, string, unknown>;
   /** Starts delivering what is queued for `nodes` (default: every node with messages); call after committing ops. */
@@ -29,8 +30,12 @@ export interface MonitoringOutbox<M> {
 }
 
 /** What the outbox needs. */
-export interface MonitoringOutboxComponents<M> {
+export interface OutboxComponents<M> {
   db: RootDb;
+  /** The sublevel the messages are kept in (also the logger's component name). */
+  name: string;
+  /** What a message is, for log lines (e.g. `alert`). */
+  what?: string;
   /** Sends one message; rejects with a `PeerError` (refused) or `PeerUnavailableError` (retry). Absent: nothing is sent. */
   send: () => ((node: string, message: M) => Promise<void>) | undefined;
   /** Told of a message a node read and refused (not retried). */
@@ -38,10 +43,11 @@ export interface MonitoringOutboxComponents<M> {
   logger: Logger;
 }
 
-/** Creates the alert outbox. */
-export function createMonitoringOutbox<M>(c: MonitoringOutboxComponents<M>): MonitoringOutbox<M> {
-  const sub: Sublevel = jsonSublevel(c.db, 'monitoring-outbox');
-  const log = c.logger.child({ component: 'monitoring-outbox' });
+/** Creates an outbox. */
+export function createOutbox<M>(c: OutboxComponents<M>): Outbox<M> {
+  const sub: Sublevel = jsonSublevel(c.db, c.name);
+  const log = c.logger.child({ component: c.name });
+  const what = c.what ?? 'message';
   let seq = 0;
   let running = false;
   const busy = new Map<string, Promise<void>>();
@@ -68,7 +74,7 @@ export function createMonitoringOutbox<M>(c: MonitoringOutboxComponents<M>): Mon
             retryLater(node);
             return;
           }
-          log.warn({ peer: node, code }, 'a bank refused an alert; not retried');
+          log.warn({ peer: node, code }, `a node refused a ${what}; not retried`);
           await c.refused?.(node, message, code).catch(() => undefined);
         }
         await sub.del(key);
@@ -97,7 +103,7 @@ export function createMonitoringOutbox<M>(c: MonitoringOutboxComponents<M>): Mon
     }
     const run = drain(node)
       .catch((err) => {
-        log.error({ peer: node, err: (err as Error).message }, 'alert delivery failed');
+        log.error({ peer: node, err: (err as Error).message }, `${what} delivery failed`);
         retryLater(node);
       })
       .finally(() => {
