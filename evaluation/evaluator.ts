@@ -13,8 +13,8 @@
 import type { Ed25519Signer } from '../crypto/index.ts';
 import { type CityId, type CreditFact, cityOfRegion, type LegalPerson } from '../model/index.ts';
 import type { BatchOp, ProfileStore } from '../profiles/index.ts';
+import { RangeCursor } from '../storage/range-cursor.ts';
 import { type SignedAttestation, signAttestationDocument } from './attestation.ts';
-import { Cursor } from './cursor.ts';
 import { evaluateEnterprise } from './engine.ts';
 import type { EnterpriseInputs, InputSource } from './inputs.ts';
 import { packGrade, type StoredGrade, unpackGrade } from './record.ts';
@@ -215,7 +215,7 @@ export function createEvaluator(c: EvaluatorComponents): Evaluator {
       grades: { A: 0, B: 0, C: 0, D: 0 },
       ms: 0,
     };
-    const index = new Cursor(sub, keys.currentRange.gte, keys.currentRange.lt);
+    const index = new RangeCursor(sub, keys.currentRange.gte, keys.currentRange.lt);
     /** The current-grade index entry of `uscc`, advancing the cursor past smaller keys. */
     const indexed = async (uscc: string): Promise<CurrentGrade | undefined> => {
       const want = keys.current(uscc);

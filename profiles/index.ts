@@ -18,6 +18,7 @@ import {
   type Section,
 } from '../model/index.ts';
 import { jsonSublevel, type RootDb, type Sublevel } from '../storage/index.ts';
+import { RangeCursor } from '../storage/range-cursor.ts';
 
 /** A write prepared by the store, for the caller to commit in one atomic root batch. */
 export type BatchOp = AbstractBatchOperation<RootDb, string, unknown>;
@@ -88,43 +89,8 @@ export interface ScannedProfile {
   stored: Array<[key: string, json: string]>;
 }
 
-/** Entries a scan reads per step and range. */
-const SCAN_CHUNK = 1000;
 /** Entries `getLoansMany` reads per step. */
 const LOAN_CHUNK = 256;
-
-/** One key range of the sublevel, read as raw JSON text in chunks (a scan merges two). */
-class RawRange {
-  readonly #it;
-  #buf: Array<[string, string]> = [];
-  #i = 0;
-  #done = false;
-  constructor(sub: Sublevel, gte: string, lt: string) {
-    this.#it = sub.iterator({ gte, lt, valueEncoding: 'utf8' }) as unknown as {
-      nextv(n: number): Promise<Array<[string, string]>>;
-      close(): Promise<void>;
-    };
-  }
-  /** The current entry, or `undefined` at the end; reads the next chunk only when none is buffered. */
-  async peek(): Promise<[string, string] | undefined> {
-    if (this.#i < this.#buf.length) return this.#buf[this.#i];
-    if (this.#done) return undefined;
-    this.#buf = await this.#it.nextv(SCAN_CHUNK);
-    this.#i = 0;
-    if (this.#buf.length === 0) this.#done = true;
-    return this.#buf[0];
-  }
-  /** The current entry if it is buffered (a synchronous `peek`). */
-  buffered(): [string, string] | undefined {
-    return this.#i < this.#buf.length ? this.#buf[this.#i] : undefined;
-  }
-  advance() {
-    this.#i++;
-  }
-  close() {
-    return this.#it.close();
-  }
-}
 
 /** What the profile store needs. */
 export interface ProfileStoreComponents {
@@ -186,8 +152,8 @@ class LevelProfileStore implements ProfileStore {
   async *scan(options: ProfileScanOptions = {}): AsyncGenerator<ScannedProfile> {
     const { filter, signal } = options;
     const skip = new Set<string>(options.skipSections ?? []);
-    const enterprises = new RawRange(this.#sub, 'e!', 'e"');
-    const facts = new RawRange(this.#sub, 'f!', 'f"');
+    const enterprises = new RangeCursor(this.#sub, 'e!', 'e"');
+    const facts = new RangeCursor(this.#sub, 'f!', 'f"');
     try {
       for (;;) {
         signal?.throwIfAborted();

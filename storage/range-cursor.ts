@@ -1,11 +1,11 @@
 /** A cursor over one key range of a sublevel, read as raw JSON text in chunks (for merged scans). */
-import type { Sublevel } from '../storage/index.ts';
+import type { Sublevel } from './index.ts';
 
 /** Entries read per step. */
 const CHUNK = 1000;
 
 /** A cursor over one key range of raw JSON values, read in chunks. */
-export class Cursor {
+export class RangeCursor {
   readonly #it;
   #buf: Array<[string, string]> = [];
   #i = 0;
@@ -16,7 +16,7 @@ export class Cursor {
       close(): Promise<void>;
     };
   }
-  /** The current entry, or `undefined` at the end. */
+  /** The current entry, or `undefined` at the end; reads the next chunk only when none is buffered. */
   async peek(): Promise<[string, string] | undefined> {
     if (this.#i < this.#buf.length) return this.#buf[this.#i];
     if (this.#done) return undefined;
