@@ -15,6 +15,7 @@ import {
   DECISION_FIELDS,
   Decision,
   GRADE_FIELDS,
+  gradeText,
   INDUSTRY_RE,
   industryLabel,
   type LoanDecision,
@@ -403,15 +404,7 @@ function Applications(props: { list: ReturnType<typeof useLoad<LoanApplication[]
                 {industryLabel(t, a.industry)} · {t(`city.${a.city}` as Key, {}, a.city)}
               </dd>
               <dt>{t('loan.grade')}</dt>
-              <dd data-testid="loan-grade">
-                {a.grade
-                  ? t('loan.gradeBy', {
-                      grade: a.grade.grade,
-                      evaluator: a.grade.evaluator,
-                      until: new Date(a.grade.validUntil).toLocaleDateString(),
-                    })
-                  : `${t('loan.noGrade')} ${t(`loan.gradeMissing.${a.gradeMissing}` as Key, {}, a.gradeMissing ?? '—')}`}
-              </dd>
+              <dd data-testid="loan-grade">{gradeText(t, a.grade, a.gradeMissing)}</dd>
               <dt>{t('loan.id')}</dt>
               <dd>
                 <code className="id">{a.id}</code>

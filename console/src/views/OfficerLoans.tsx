@@ -13,6 +13,7 @@ import {
   DECISION_FIELDS,
   Decision,
   GRADE_FIELDS,
+  gradeText,
   industryLabel,
   type LoanDecision,
   type MatchedGrade,
@@ -201,15 +202,7 @@ function ApplicationCard(props: { a: LenderApplication; onDone: () => void; onOp
           {industryLabel(t, a.industry)} · {t(`city.${a.city}` as Key, {}, a.city)}
         </dd>
         <dt>{t('loan.grade')}</dt>
-        <dd data-testid="lender-grade">
-          {a.grade
-            ? t('loan.gradeBy', {
-                grade: a.grade.grade,
-                evaluator: a.grade.evaluator,
-                until: new Date(a.grade.validUntil).toLocaleDateString(),
-              })
-            : '—'}
-        </dd>
+        <dd data-testid="lender-grade">{gradeText(t, a.grade)}</dd>
         <dt>{t('loan.product')}</dt>
         <dd>
           {p.name} <code className="id">{p.code}</code>

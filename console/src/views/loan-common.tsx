@@ -49,6 +49,19 @@ export const industryLabel = (t: Translate, code: string) => {
 };
 
 /** A bank's decision: the offer (amount, term, rate) or the refusal with its reason. */
+/** The grade an application was matched with, or why there was none (`—` when not said). */
+export function gradeText(t: Translate, grade: MatchedGrade | null | undefined, missing?: string | null): string {
+  if (grade)
+    return t('loan.gradeBy', {
+      grade: grade.grade,
+      evaluator: grade.evaluator,
+      until: new Date(grade.validUntil).toLocaleDateString(),
+    });
+  return missing === undefined
+    ? '—'
+    : `${t('loan.noGrade')} ${t(`loan.gradeMissing.${missing}` as Key, {}, missing ?? '—')}`;
+}
+
 export function Decision({ d }: { d: LoanDecision }) {
   const { t } = useT();
   const approved = d.outcome === 'APPROVED';
