@@ -39,12 +39,12 @@ const event = (i: number, over: Partial<AccessEvent> = {}): AccessEvent => ({
 });
 
 let open: Array<{ db: RootDb; log: AccessLog }> = [];
-async function fixture(location?: string) {
+async function fixture(location?: string, init: { maxBatch?: number } = {}) {
   const dir = location ?? join(await mkdtemp(join(tmpdir(), 'log-')), 'db');
   const db = await openDatabase(dir);
   const log = createAccessLog(
     { db, identitySeed: keys.seed, identityPublicKey: keys.publicKey, nodeId: 'xm-centre', logger: silentLogger() },
-    { checkpointIntervalMs: 100_000 },
+    { checkpointIntervalMs: 100_000, ...init },
   );
   await log.start();
   open.push({ db, log });
@@ -85,6 +85,22 @@ describe('signed access log', () => {
       ),
     ).toBe(true);
     expect((await log.checkpoints()).map((c) => c.size)).toEqual([377, 300]);
+  });
+
+  it('commits a single entry before the waiting entries of a batch operation (bulk), one commit later at most', async () => {
+    const { log } = await fixture(undefined, { maxBatch: 64 });
+    const bulk = Array.from({ length: 1000 }, (_, i) => log.append(event(i), { bulk: true }));
+    await bulk[0]; // the first commit is durable; 936 bulk entries still wait
+    const single = await log.append(event(5000, { correlationId: 'single-read' }));
+    const receipts = await Promise.all(bulk);
+    // Without the lane it would be the 1,001st entry; with it, the first of the next commit.
+    expect(single.index).toBe(64);
+    expect(receipts.filter((r) => r.index > single.index)).toHaveLength(1000 - 64);
+    expect(new Set([...receipts.map((r) => r.index), single.index]).size).toBe(1001);
+    expect(log.size()).toBe(1001);
+    expect((await log.entry(single.index))?.entry.correlationId).toBe('single-read');
+    // Bulk entries keep their order among themselves.
+    expect(receipts.map((r) => r.index)).toEqual([...receipts.map((r) => r.index)].sort((a, b) => a - b));
   });
 
   it('keeps enterprises as commitments: each lists only its own entries, and erasure unlinks them', async () => {

@@ -17,7 +17,9 @@
  * - `s!<uscc>!<index>` → index of an enterprise's entries; erasure deletes these and the openings
  *
  * Appends are group-committed: concurrent calls share one atomic, synced batch, and each resolves
- * only after its batch is durable. A failed batch rejects every append in it (fail closed).
+ * only after its batch is durable. A failed batch rejects every append in it (fail closed). Single
+ * entries go first: each batch takes every waiting single entry, then fills up with `bulk` ones
+ * (a joint query's thousands of decisions), so a batch operation delays a read by one commit at most.
  *
  * Failing closed for real: the database is guarded (storage/guard.ts). After any failed write it
  * refuses writes, so no append is acknowledged and no checkpoint signed, until it has been
@@ -58,7 +60,7 @@ import {
   nodeKey,
   storedCheckpoint,
 } from './integrity.ts';
-import { type AccessEvent, AccessLogUnavailableError, type AppendReceipt } from './port.ts';
+import { type AccessEvent, AccessLogUnavailableError, type AppendOptions, type AppendReceipt } from './port.ts';
 import { Scrubber } from './scrub.ts';
 import { Serving } from './serving.ts';
 import type {
@@ -131,7 +133,10 @@ class MerkleAccessLog implements AccessLog {
   /** Why the log stopped for good (the tree on disk lost what the node signed). */
   #fatal: string | undefined;
   #unwatch: (() => void) | undefined;
+  /** Single entries waiting, committed first. */
   #queue: Waiter[] = [];
+  /** Entries of batch operations waiting (`bulk`), committed after the single ones. */
+  #bulk: Waiter[] = [];
   #flushing: Promise<void> | undefined;
   #latest: SignedCheckpoint | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -255,20 +260,21 @@ class MerkleAccessLog implements AccessLog {
     });
   };
 
-  append(event: AccessEvent, options: { signal?: AbortSignal } = {}): Promise<AppendReceipt> {
+  append(event: AccessEvent, options: AppendOptions = {}): Promise<AppendReceipt> {
     options.signal?.throwIfAborted();
     if (this.#fatal || !this.#guard.writable) return Promise.reject(this.#unavailable());
     return new Promise((resolve, reject) => {
-      this.#queue.push({ event, resolve, reject });
+      (options.bulk ? this.#bulk : this.#queue).push({ event, resolve, reject });
       if (!this.#flushing) this.#flushing = this.#drain();
     });
   }
 
   async #drain() {
     try {
-      while (this.#queue.length > 0) {
+      while (this.#queue.length > 0 || this.#bulk.length > 0) {
         await new Promise((r) => setImmediate(r));
         const batch = this.#queue.splice(0, this.#maxBatch);
+        if (batch.length < this.#maxBatch) batch.push(...this.#bulk.splice(0, this.#maxBatch - batch.length));
         await this.#commit(batch);
       }
     } finally {

@@ -64,10 +64,22 @@ export interface AppendReceipt {
   leafHash: string;
 }
 
+/** Options of {@link AccessLogPort.append}. */
+export interface AppendOptions {
+  signal?: AbortSignal;
+  /** One of a batch operation's many entries: committed after the single entries waiting. */
+  bulk?: boolean;
+}
+
 /** The write side of the access log. */
 export interface AccessLogPort {
-  /** Appends durably. Rejects with `AccessLogUnavailableError` when the entry cannot be made durable. */
-  append(event: AccessEvent, options?: { signal?: AbortSignal }): Promise<AppendReceipt>;
+  /**
+   * Appends durably. Rejects with `AccessLogUnavailableError` when the entry cannot be made durable.
+   * `bulk`: the entry is one of many a batch operation appends at once (a joint query's decisions,
+   * a batch check); the log commits waiting single entries first, so that a batch of thousands
+   * never holds a profile read back by more than the one commit already under way.
+   */
+  append(event: AccessEvent, options?: AppendOptions): Promise<AppendReceipt>;
 }
 
 /** The log could not make an entry durable; the access it recorded must not happen. */

@@ -163,7 +163,7 @@ export function createInterceptService(
       );
   };
   /** Entries of a decision about each enterprise, appended as one group-committed batch. */
-  const logEach = (events: AccessEvent[]) => Promise.all(events.map((e) => c.log.append(e)));
+  const logEach = (events: AccessEvent[]) => Promise.all(events.map((e) => c.log.append(e, { bulk: true })));
 
   /** Asks every other centre for its listings; those that do not answer are `unavailable`. */
   const consult = async (req: ListingsRequest) => {
