@@ -431,15 +431,17 @@ export async function bench(): Promise<Record<string, unknown>> {
     };
     t = performance.now();
     let imports = 0;
-    await Promise.all(
-      Object.entries(needs).map(([id, upTo]) =>
-        parallel(codes.slice(PROPAGATED, upTo), 8, async (uscc) => {
-          const binding = (await centre.consents.bindingFor(uscc))!;
-          const record = (await centre.consents.get(consentOf.get(uscc)!))!;
-          await n[id].consents.importBinding(binding);
-          if (!(await n[id].consents.importRecord(record, 'xm-centre'))) throw new Error(`${id} refused a consent`);
-          imports++;
-        }),
+    await profiled('setup-import', () =>
+      Promise.all(
+        Object.entries(needs).map(([id, upTo]) =>
+          parallel(codes.slice(PROPAGATED, upTo), 8, async (uscc) => {
+            const binding = (await centre.consents.bindingFor(uscc))!;
+            const record = (await centre.consents.get(consentOf.get(uscc)!))!;
+            await n[id].consents.importBinding(binding);
+            if (!(await n[id].consents.importRecord(record, 'xm-centre'))) throw new Error(`${id} refused a consent`);
+            imports++;
+          }),
+        ),
       ),
     );
     const importMs = performance.now() - t;
