@@ -10,6 +10,9 @@
  *   approve a request anywhere without a consent having carried its binding first.
  * - `request`: a bank's node creates a consent request at the consent's home.
  * - `get`: a node that meets a consent id it has not heard of fetches the home's copy.
+ * - `items`: up to {@link MAX_ITEMS} `record` and `binding` messages in one request, each checked
+ *   and applied as if sent alone, in order, with one result per message (`{ applied }` or
+ *   `{ refused: code }`): how delivery sends a portfolio of consents without a round trip each.
  *
  * Delivery is durable: each change is written to an outbox (sublevel `consent-sync`,
  * `o!<peer>!<kind>!<key>!<version>`) and retried with back-off, across restarts, until the peer
@@ -39,6 +42,11 @@ const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 /** Items sent to one peer per delivery round. */
 const ROUND_ITEMS = 256;
+/** Most messages in one `items` request. */
+export const MAX_ITEMS = 64;
+/** Largest request (an `items` request is cut to stay well below it). */
+const MAX_REQUEST_BYTES = 1024 * 1024;
+const ITEMS_REQUEST_BYTES = 512 * 1024;
 
 /** What consent propagation needs. */
 export interface ConsentSyncComponents {
@@ -63,11 +71,14 @@ export interface ConsentSync {
   routing: ConsentRouting;
 }
 
+type Delivery = { op: 'record'; record: ConsentRecord; binding?: KeyBinding } | { op: 'binding'; binding: KeyBinding };
 type Frame =
-  | { op: 'record'; record: ConsentRecord; binding?: KeyBinding }
-  | { op: 'binding'; binding: KeyBinding }
+  | Delivery
+  | { op: 'items'; items: Delivery[] }
   | { op: 'request'; record: ConsentRecord }
   | { op: 'get'; id: string };
+/** What a receiver did with one message of an `items` request. */
+type ItemResult = { applied: boolean } | { refused: string };
 
 const pad = (n: number) => n.toString().padStart(10, '0');
 
@@ -115,25 +126,69 @@ export function createConsentSync(c: ConsentSyncComponents): ConsentSync {
         const item = `${kind}!${id}`;
         items.set(item, [...(items.get(item) ?? []), k]);
       }
+      // The current copies, cut into `items` requests of at most MAX_ITEMS and ITEMS_REQUEST_BYTES.
+      const requests: Array<{ frames: Delivery[]; kinds: string[]; done: string[] }> = [];
+      let open = { frames: [] as Delivery[], kinds: [] as string[], done: [] as string[], bytes: 0 };
       for (const [item, versions] of items) {
         const [kind, id] = item.split('!');
-        const frame: Frame | undefined =
+        const frame: Delivery | undefined =
           kind === 'c'
             ? await recordFrame(id)
             : await c.consents.bindingFor(id).then((b) => (b ? { op: 'binding' as const, binding: b } : undefined));
-        try {
-          if (frame) await c.host.request(peer, CONSENT_PROTOCOL, frame, { timeoutMs: 5000 });
-        } catch (err) {
-          if (!(err instanceof PeerError) || err.code === 'BUSY') throw err;
-          // The peer read it and refused it: retrying would not change its mind.
-          log.warn({ peer, code: err.code, item: kind }, 'peer refused a consent message');
+        const bytes = frame ? JSON.stringify(frame).length : 0;
+        if (open.frames.length === MAX_ITEMS || (open.frames.length > 0 && open.bytes + bytes > ITEMS_REQUEST_BYTES)) {
+          requests.push(open);
+          open = { frames: [], kinds: [], done: [], bytes: 0 };
         }
-        await outbox.batch(versions.map((key) => ({ type: 'del' as const, key })));
+        if (frame) {
+          open.frames.push(frame);
+          open.kinds.push(kind);
+          open.bytes += bytes;
+        }
+        open.done.push(...versions);
+      }
+      requests.push(open);
+      for (const r of requests) {
+        if (r.frames.length > 0) await send(peer, r.frames, r.kinds);
+        await outbox.batch(r.done.map((key) => ({ type: 'del' as const, key })));
       }
     }
   };
 
-  const recordFrame = async (id: string): Promise<Frame | undefined> => {
+  /**
+   * Delivers messages to a peer in one `items` request (one at a time to a peer that does not
+   * take `items`). Throws when the peer is unreachable or busy (delivery is retried); a message
+   * the peer read and refused is logged and not retried: retrying would not change its mind.
+   */
+  const send = async (peer: string, frames: Delivery[], kinds: string[]) => {
+    const refusedBy = (code: string, k: number) =>
+      log.warn({ peer, code, item: kinds[k] }, 'peer refused a consent message');
+    try {
+      const answer = (await c.host.request(peer, CONSENT_PROTOCOL, { op: 'items', items: frames } satisfies Frame, {
+        timeoutMs: 15_000,
+      })) as { results?: unknown };
+      const results = Array.isArray(answer?.results) ? (answer.results as ItemResult[]) : [];
+      frames.forEach((_, k) => {
+        const r = results[k];
+        if (!r || typeof r !== 'object') refusedBy('BAD_RESPONSE', k);
+        else if ('refused' in r) refusedBy(String(r.refused), k);
+      });
+      return;
+    } catch (err) {
+      if (!(err instanceof PeerError) || err.code === 'BUSY') throw err;
+    }
+    // A peer that refused the `items` request as a whole (an earlier version, a message that failed
+    // it): one message at a time, so that the others still arrive.
+    for (const [k, frame] of frames.entries())
+      try {
+        await c.host.request(peer, CONSENT_PROTOCOL, frame, { timeoutMs: 5000 });
+      } catch (err) {
+        if (!(err instanceof PeerError) || err.code === 'BUSY') throw err;
+        refusedBy(err.code, k);
+      }
+  };
+
+  const recordFrame = async (id: string): Promise<Delivery | undefined> => {
     const record = await c.consents.get(id);
     if (!record) return undefined;
     const binding = await c.consents.bindingFor(record.body.enterprise);
@@ -219,6 +274,27 @@ export function createConsentSync(c: ConsentSyncComponents): ConsentSync {
           throw new PeerError('NOT_FOUND', 'no such consent kept here');
         return recordFrame(record.id);
       }
+      case 'items': {
+        const items = f.items as unknown;
+        if (!Array.isArray(items) || items.length === 0 || items.length > MAX_ITEMS)
+          throw bad(`items must hold 1 to ${MAX_ITEMS} consent messages`);
+        // Each message as if sent alone, in order (a binding before the consents that need it).
+        const results: ItemResult[] = [];
+        for (const item of items) {
+          const op = (item as { op?: unknown } | null)?.op;
+          if (op !== 'record' && op !== 'binding') {
+            results.push({ refused: 'BAD_REQUEST' });
+            continue;
+          }
+          try {
+            results.push((await handle(item, peer)) as { applied: boolean });
+          } catch (err) {
+            if (!(err instanceof PeerError)) throw err;
+            results.push({ refused: err.code });
+          }
+        }
+        return { results };
+      }
       default:
         throw bad('unknown op');
     }
@@ -267,8 +343,8 @@ export function createConsentSync(c: ConsentSyncComponents): ConsentSync {
       c.host.register({
         id: CONSENT_PROTOCOL,
         roles: ['credit-centre', 'city-peer', 'easy-loan', 'bank', 'source'],
-        maxRequestBytes: 128 * 1024,
-        timeoutMs: 5000,
+        maxRequestBytes: MAX_REQUEST_BYTES,
+        timeoutMs: 15_000,
         maxConcurrentPerPeer: 8,
         handle: (raw, ctx) => handle(raw, ctx.peer),
       }),

@@ -90,6 +90,47 @@ describe('protocol handlers refuse bad input and change nothing', () => {
     ).toBe('NOT_FOUND');
   });
 
+  it('consent sync items: each message checked as if alone; forged, foreign and misplaced ones refused; bounds', async () => {
+    const centreConsents = fed.nodes.centre.consents;
+    const granted = await centreConsents.grant(
+      { sub: 'rep', role: 'enterprise', uscc: USCC },
+      signConsent(
+        draftConsent({ enterprise: USCC, home: 'centre', grantee: 'bank-a', scopes: ['registration'] }),
+        enterpriseKey.seed,
+      ),
+    );
+    const otherKey = ed25519KeyPair();
+    const forgedBody = { ...granted.body, purpose: 'post-loan-monitoring' };
+    const forged = signConsent(forgedBody as never, otherKey.seed);
+    const centreHost = fed.nodes.centre.federation!.host;
+    const answer = (await centreHost.request('bank-a', CONSENT_PROTOCOL, {
+      op: 'items',
+      items: [
+        { op: 'record', record: { ...granted, seq: granted.seq } },
+        { op: 'record', record: { ...granted, id: 'x'.repeat(43) } },
+        { op: 'record', record: { ...granted, signature: forged.signature, body: forged.body } },
+        { op: 'get', id: granted.id },
+        { op: 'items', items: [] },
+        null,
+      ],
+    })) as { results: Array<Record<string, unknown>> };
+    expect(answer.results).toHaveLength(6);
+    expect(answer.results[0]).toHaveProperty('applied');
+    expect(answer.results.slice(1)).toEqual(Array(5).fill({ refused: 'BAD_REQUEST' }));
+    expect((await fed.nodes['bank-a'].consents.get(granted.id))?.status).toBe('ACTIVE');
+    // A bank is not the home of anything: every record it sends is refused, nothing changes.
+    const fromBank = (await bank.request('bank-b', CONSENT_PROTOCOL, {
+      op: 'items',
+      items: [{ op: 'record', record: granted }],
+    })) as { results: unknown[] };
+    expect(fromBank.results).toEqual([{ refused: 'FORBIDDEN' }]);
+    expect(await fed.nodes['bank-b'].consents.get(granted.id)).toBeUndefined();
+    for (const items of [[], Array(65).fill({ op: 'binding', binding: {} }), 'x', undefined])
+      expect(await refused(centreHost.request('bank-a', CONSENT_PROTOCOL, { op: 'items', items }))).toBe(
+        'BAD_REQUEST',
+      );
+  });
+
   it('log: unknown operations, impossible sizes and forged cosignatures', async () => {
     await fed.nodes.centre.accessLog.checkpoint();
     expect(await refused(bank.request('centre', LOG_PROTOCOL, { op: 'drop-table' }))).toBe('BAD_REQUEST');
