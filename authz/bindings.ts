@@ -7,7 +7,7 @@
  *
  * Storage (sublevel `authz`): `b!<uscc>` → the binding.
  */
-import { fromBase64 } from '../crypto/index.ts';
+import { fromBase64, toBase64 } from '../crypto/index.ts';
 import { jsonSublevel, type RootDb } from '../storage/index.ts';
 import { bindingValid, type KeyBinding, signBinding } from './documents.ts';
 import { ConsentInvalidError, ForbiddenError, InvalidInputError } from './errors.ts';
@@ -44,14 +44,29 @@ export interface BindingStore {
   onChange(listener: (binding: KeyBinding) => void): void;
 }
 
+/** Verified bindings remembered (~0.5 KB each). */
+const VERIFIED_LIMIT = 50_000;
+
 /** Creates the binding store. */
 export function createBindingStore(c: BindingStoreComponents): BindingStore {
   const sub = jsonSublevel<KeyBinding>(c.db, 'authz');
   const now = c.now ?? Date.now;
   const listeners: Array<(b: KeyBinding) => void> = [];
+  /**
+   * Bindings whose signature verified, by issuer key, signature and body: a binding is checked
+   * each time its key is used (consents arriving by the thousand), and an Ed25519 verification
+   * (~100 µs) costs far more than this lookup. Whether the issuer is trusted is asked every time.
+   */
+  const verified = new Set<string>();
   const trusted = (b: KeyBinding) => {
     const key = c.trustedIssuers(b?.body?.uscc ?? '').get(b?.body?.issuer);
-    return key !== undefined && bindingValid(b, key);
+    if (key === undefined || typeof b.signature !== 'string') return false;
+    const id = `${toBase64(key)}\n${b.signature}\n${JSON.stringify(b.body)}`;
+    if (verified.has(id)) return true;
+    if (!bindingValid(b, key)) return false;
+    if (verified.size >= VERIFIED_LIMIT) verified.clear();
+    verified.add(id);
+    return true;
   };
   const store = async (b: KeyBinding) => {
     await sub.put(`b!${b.body.uscc}`, b);
