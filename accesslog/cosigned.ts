@@ -22,6 +22,8 @@ import type { BundleOptions, CosignedCheckpoint, SignedCheckpoint } from './type
 const MAX_CHECKPOINT_SCAN = 10_000;
 /** Cosignature records looked at, at most, for a cosigned checkpoint covering an entry. */
 const MAX_COSIGNATURE_SCAN = 8192;
+/** Stored notes whose signature was checked, remembered (a note is ~200 bytes). */
+const OPENED_LIMIT = 4096;
 /** How long a bundle waits, by default, for a cosigned checkpoint covering a fresh entry. */
 const DEFAULT_BUNDLE_WAIT_MS = 3000;
 
@@ -55,6 +57,11 @@ export class CosignedCheckpoints {
   #stopped = false;
   /** Cosignatures stored so far (since start): a waiter that missed one does not sleep. */
   #count = 0;
+  /**
+   * Stored notes already opened, by their exact text: peers and clients ask for the same recent
+   * checkpoints again and again, and the same text always verifies the same way.
+   */
+  readonly #opened = new Map<string, { size: number; root: string }>();
 
   constructor(components: CosignedComponents) {
     this.#c = components;
@@ -91,10 +98,10 @@ export class CosignedCheckpoints {
       limit: scan,
       valueEncoding: 'utf8',
     } as never)) {
-      const { checkpoint } = openCheckpoint(note as string, this.#c.verifier);
+      const checkpoint = this.#open(note as string);
       const lines = await this.#cosignatures(checkpoint.size);
       if (lines.size < quorum) continue;
-      const cp = { size: checkpoint.size, root: toBase64(checkpoint.root), note: note as string };
+      const cp = { size: checkpoint.size, root: checkpoint.root, note: note as string };
       out.push(this.#served(cp, options.withCosignatures === false ? new Map() : lines));
       if (out.length >= limit) break;
     }
@@ -106,8 +113,19 @@ export class CosignedCheckpoints {
     if (!Number.isSafeInteger(size) || size < 0) return undefined;
     const note = (await this.#c.sub.get(`c!${hex12(size)}`, { valueEncoding: 'utf8' } as never)) as string | undefined;
     if (note === undefined) return undefined;
-    const { checkpoint } = openCheckpoint(note, this.#c.verifier);
-    return { size: checkpoint.size, root: toBase64(checkpoint.root), note };
+    return { ...this.#open(note), note };
+  }
+
+  /** Size and base64 root of one of the log's stored notes, its signature checked once per text. */
+  #open(note: string) {
+    let opened = this.#opened.get(note);
+    if (!opened) {
+      const { checkpoint } = openCheckpoint(note, this.#c.verifier);
+      opened = { size: checkpoint.size, root: toBase64(checkpoint.root) };
+      if (this.#opened.size >= OPENED_LIMIT) this.#opened.clear();
+      this.#opened.set(note, opened);
+    }
+    return opened;
   }
 
   /** Stores a witness's cosignature line for the checkpoint at `size` (verified by the caller). */
