@@ -41,6 +41,16 @@ export interface ConsentServiceComponents {
 
 /** Records kept in the cache at most; past it the cache starts afresh. */
 const CACHE_LIMIT = 100_000;
+/** Consents of one grantee for one enterprise looked at, at most. */
+const PER_ENTERPRISE = 200;
+/** Index keys read per step of a prefetch's seeking iterator, and records per `getMany`. */
+const PREFETCH_CHUNK = 1024;
+
+interface SeekingKeys {
+  nextv(n: number): Promise<string[]>;
+  seek(target: string): void;
+  close(): Promise<void>;
+}
 
 /** The consent records of one node: storage, cache, indexes, lock and queries. */
 export class ConsentStore {
@@ -53,6 +63,9 @@ export class ConsentStore {
   /** Records by id, and ids by grantee and enterprise: every change goes through `save`, which keeps them current. */
   #records = new Map<string, ConsentRecord>();
   #byGrantee = new Map<string, string[]>();
+  /** Grantee index keys saved while a prefetch reads the index (it must not cache those keys' old state). */
+  #savedDuringPrefetch: Set<string> | undefined;
+  #prefetching = 0;
 
   constructor(components: ConsentServiceComponents) {
     this.nodeId = components.nodeId;
@@ -89,6 +102,7 @@ export class ConsentStore {
       ...(options.nonce ? [{ type: 'put' as const, key: `n!${body.enterprise}!${body.nonce}`, value: record.id }] : []),
     ];
     await this.#sub.batch(ops);
+    this.#savedDuringPrefetch?.add(`${body.grantee.node}!${body.enterprise}`);
     this.#cache(record);
     if (options.notify ?? true) for (const l of this.#listeners) l(record, transition);
   }
@@ -113,6 +127,70 @@ export class ConsentStore {
     const key = `${record.body.grantee.node}!${record.body.enterprise}`;
     const ids = this.#byGrantee.get(key);
     if (ids && !ids.includes(record.id)) ids.push(record.id);
+  }
+
+  /**
+   * Loads into the cache, in bulk, what decisions for a batch will read: the consents granted to
+   * `bank` for each of `usccs` (one iterator seeking through the sorted codes instead of one index
+   * scan each) and the records of those and of `ids` (`getMany`). A batch of 10,000 decided on a
+   * cold cache otherwise costs a scan and a read per enterprise.
+   */
+  async prefetch(bank: string, usccs: readonly string[], ids: readonly string[] = []) {
+    const wanted = [...new Set(usccs)].filter((u) => !this.#byGrantee.has(`${bank}!${u}`)).sort();
+    if (wanted.length + ids.length > CACHE_LIMIT / 2) return; // a batch this large would only churn the cache
+    const index = new Map<string, string[]>(wanted.map((u) => [u, []]));
+    if (wanted.length > 0) {
+      this.#prefetching++;
+      this.#savedDuringPrefetch ??= new Set();
+      const saved = this.#savedDuringPrefetch;
+      const base = `g!${bank}!`;
+      const it = this.#sub.keys({
+        gte: `${base}${wanted[0]}!`,
+        lt: `${base}${wanted[wanted.length - 1]}!\xff`,
+      }) as unknown as SeekingKeys;
+      try {
+        let buf: string[] = [];
+        let i = 0;
+        for (const uscc of wanted) {
+          const prefix = `${base}${uscc}!`;
+          while (i < buf.length && buf[i] < prefix) i++;
+          if (i === buf.length) {
+            it.seek(prefix); // nothing buffered at or after this enterprise: jump rather than read the gap
+            buf = await it.nextv(PREFETCH_CHUNK);
+            i = 0;
+          }
+          const found = index.get(uscc)!;
+          while (i < buf.length && buf[i].startsWith(prefix)) {
+            if (found.length < PER_ENTERPRISE) found.push(buf[i].slice(prefix.length));
+            if (++i === buf.length) {
+              buf = await it.nextv(PREFETCH_CHUNK);
+              i = 0;
+            }
+          }
+        }
+      } finally {
+        await it.close();
+        if (--this.#prefetching === 0) this.#savedDuringPrefetch = undefined;
+      }
+      if (this.#byGrantee.size + index.size >= CACHE_LIMIT) this.#byGrantee.clear();
+      for (const [uscc, found] of index) {
+        const key = `${bank}!${uscc}`;
+        // A save while the index was read may be missing from it: leave that key to `forGrantee`.
+        if (!saved.has(key) && !this.#byGrantee.has(key)) this.#byGrantee.set(key, found);
+      }
+    }
+    const missing = [...new Set([...ids, ...[...index.values()].flat()])].filter(
+      (id) => !this.#records.has(id) && /^[A-Za-z0-9_-]{43}$/.test(id),
+    );
+    if (this.#records.size + missing.length >= CACHE_LIMIT) this.#records.clear();
+    for (let k = 0; k < missing.length; k += PREFETCH_CHUNK) {
+      const chunk = missing.slice(k, k + PREFETCH_CHUNK);
+      const records = (await this.#sub.getMany(chunk.map((id) => `c!${id}`))) as Array<ConsentRecord | undefined>;
+      // A record saved meanwhile is already cached in its newer state: keep that one.
+      records.forEach((r, j) => {
+        if (r && !this.#records.has(chunk[j])) this.#records.set(chunk[j], r);
+      });
+    }
   }
 
   /** Consents granted to a bank for one enterprise (cached index). */

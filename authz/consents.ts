@@ -53,6 +53,11 @@ export interface ConsentService {
   list(actor: Principal, filter?: { uscc?: string; status?: ConsentStatus; limit?: number }): Promise<ConsentRecord[]>;
   decide(request: AccessRequest): Promise<Decision>;
   /**
+   * Loads what deciding a batch will read in bulk: the consents granted to `bank` for each of
+   * `usccs`, and the records `ids` (called before thousands of decisions on a possibly cold cache).
+   */
+  prefetch(bank: string, usccs: readonly string[], ids?: readonly string[]): Promise<void>;
+  /**
    * Adopts a copy of a consent sent by node `from`, which must be its home: verified against the
    * enterprise's binding and the lifecycle rules. Returns whether it changed anything.
    * @throws ConsentInvalidError when the copy is not acceptable
@@ -92,6 +97,7 @@ export function createConsentService(components: ConsentServiceComponents): Cons
     resolve: (id, home) => resolve(replication, id, home),
     list: (actor, filter) => store.list(actor, filter),
     decide: (request) => decide(decision, request),
+    prefetch: (bank, usccs, ids) => store.prefetch(bank, usccs, ids),
     importRecord: (record, from) => importRecord(replication, record, from),
     onChange: (listener) => store.onChange(listener),
     onBindingChange: (listener) => bindings.onChange(listener),

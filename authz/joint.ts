@@ -54,10 +54,17 @@ export async function decideJoint(
 ): Promise<JointDecisions> {
   const out: JointDecisions = { allowed: [], refused: [], consents: new Map() };
   const known = purposeById(purpose) !== undefined;
+  const codes = batch.map((s) => validateUscc(s.uscc));
+  if (known && requester.bank)
+    await c.consents.prefetch(
+      requester.bank,
+      codes.flatMap((code, i) => (code.valid && !batch[i].consentId ? [code.code] : [])),
+      batch.flatMap((s) => (s.consentId ? [s.consentId] : [])),
+    );
   const appends: Array<Promise<unknown>> = [];
   for (const [index, s] of batch.entries()) {
     if (index % SLICE === SLICE - 1) await new Promise((r) => setImmediate(r));
-    const code = validateUscc(s.uscc);
+    const code = codes[index];
     let reason: string | undefined;
     let consentId: string | undefined;
     if (!code.valid) reason = 'BAD_USCC';
