@@ -25,8 +25,8 @@ import type { AccessLogPort } from '../accesslog/port.ts';
 import { type ConsentService, decideJoint, ForbiddenError, InvalidInputError, type Principal } from '../authz/index.ts';
 import { type Ed25519Signer, ed25519Verify, fromBase64, toBase64, toUtf8 } from '../crypto/index.ts';
 import {
+  blindAllOnPool,
   blindedBatchSize,
-  blindOnPool,
   createListMirror,
   createOprfServer,
   createPsiPool,
@@ -319,15 +319,24 @@ export function createListCheck(c: ListCheckComponents) {
         const v = validateUscc(u);
         return { uscc: v.valid ? v.code : String(u).slice(0, 18) };
       });
-      // The codes are hashed to the curve on the worker threads while consent is decided and
-      // logged (local work; nothing is sent before the decisions), and only the allowed ones are used.
-      const hashing = psi().hashToCurve(subjects.map((s) => toUtf8(s.uscc)));
-      hashing.catch(() => undefined);
       const centres = members().filter(
         (m) =>
           CENTRE_ROLES.has(m.role) &&
           !c.quarantined().includes(m.nodeId) &&
           (!options.centres || options.centres.includes(m.nodeId)),
+      );
+      // Every code is hashed to the curve and blinded, afresh for each centre (the centres cannot
+      // link one bank's batches across centres), on the worker threads while consent is decided
+      // and logged: local work, nothing is sent before the decisions, and only the allowed codes are.
+      const inputs = subjects.map((s) => toUtf8(s.uscc));
+      const hashing = psi().hashToCurve(inputs);
+      hashing.catch(() => undefined);
+      const blinding = new Map(
+        centres.map((centre) => {
+          const all = hashing.then((hashed) => blindAllOnPool(psi(), inputs, { hashed }));
+          all.catch(() => undefined);
+          return [centre.nodeId, all] as const;
+        }),
       );
       // Each centre's key id and list updates are fetched meanwhile too (no code is sent with them).
       const updates = new Map(
@@ -344,7 +353,7 @@ export function createListCheck(c: ListCheckComponents) {
         }),
       );
       // No request of this check outlives it (a centre bounds the requests in flight per bank).
-      const settled = () => Promise.allSettled([...updates.values(), hashing]);
+      const settled = () => Promise.allSettled([...updates.values(), ...blinding.values(), hashing]);
       const decisions = await decideJoint(
         { consents: c.consents, log: c.log, nodeId: c.nodeId },
         principal,
@@ -364,22 +373,17 @@ export function createListCheck(c: ListCheckComponents) {
         await settled();
         return out;
       }
-      const inputs = decisions.allowed.map((i) => toUtf8(subjects[i].uscc));
-      const all = await hashing.catch(async (err) => {
+      // A failure here is this node's (its worker threads), not a centre's.
+      await Promise.all([hashing, ...blinding.values()]).catch(async (err) => {
         await settled();
         throw err;
       });
-      const hashed = {
-        points: decisions.allowed.map((i) => all.points[i]),
-        sides: decisions.allowed.map((i) => all.sides[i]),
-      };
       await Promise.all(
         centres.map(async (centre) => {
           try {
             const mirrorsOf = await updates.get(centre.nodeId)!;
-            // A fresh blind per centre: the centres cannot link one bank's batches across centres.
-            const batch = await blindOnPool(psi(), inputs, { hashed });
-            if (batch.blinded.length !== blindedBatchSize(inputs.length))
+            const batch = await (await blinding.get(centre.nodeId)!).select(decisions.allowed);
+            if (batch.blinded.length !== blindedBatchSize(new Set(decisions.allowed.map((i) => subjects[i].uscc)).size))
               throw new PeerError('BAD_REQUEST', 'unexpected blinded batch size');
             const answer = (await c.host.request(
               centre.nodeId,

@@ -126,9 +126,7 @@ describe('protocol handlers refuse bad input and change nothing', () => {
     expect(fromBank.results).toEqual([{ refused: 'FORBIDDEN' }]);
     expect(await fed.nodes['bank-b'].consents.get(granted.id)).toBeUndefined();
     for (const items of [[], Array(65).fill({ op: 'binding', binding: {} }), 'x', undefined])
-      expect(await refused(centreHost.request('bank-a', CONSENT_PROTOCOL, { op: 'items', items }))).toBe(
-        'BAD_REQUEST',
-      );
+      expect(await refused(centreHost.request('bank-a', CONSENT_PROTOCOL, { op: 'items', items }))).toBe('BAD_REQUEST');
   });
 
   it('log: unknown operations, impossible sizes and forged cosignatures', async () => {

@@ -10,3 +10,4 @@ export * from './list.ts';
 export * from './oprf.ts';
 export * from './parallel.ts';
 export { createPsiPool, type HashedPoints, type PsiPool } from './pool.ts';
+export * from './pooled.ts';

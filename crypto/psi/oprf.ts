@@ -29,7 +29,7 @@ import {
   sideOf,
 } from './curve.ts';
 import { PsiInputError } from './errors.ts';
-import type { HashedPoints, PsiPool } from './pool.ts';
+import type { PsiPool } from './pool.ts';
 
 /** Identifier of this construction; prefixes every domain-separation string. */
 export const SUITE = 'credit-data-space/list-check/v1';
@@ -53,7 +53,8 @@ const DST_KEY = frame(`${SUITE}/key-id`);
 const FINALIZE = toUtf8('Finalize');
 const ELEMENT_LENGTH = u16(POINT_LENGTH);
 
-function checkInput(input: Uint8Array, what = 'input'): void {
+/** @internal Throws unless `input` is bytes of an acceptable length. */
+export function checkInput(input: Uint8Array, what = 'input'): void {
   if (!(input instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array`);
   if (input.length > MAX_INPUT_LENGTH) throw new TypeError(`${what} must be at most ${MAX_INPUT_LENGTH} bytes`);
 }
@@ -218,15 +219,16 @@ export interface OprfClientInit {
   maxBatch?: number;
 }
 
-interface Item {
+/** @internal One point of a client batch. */
+export interface Item {
   u: Uint8Array;
   side: Side;
   /** Index of the distinct input, or -1 for padding. */
   slot: number;
 }
 
-/** A blinding scalar with a clamped inverse on its side (redrawn until one exists, ~2 or ~4 draws). */
-function blindingKeys(side: Side) {
+/** @internal A blinding scalar with a clamped inverse on its side (redrawn until one exists, ~2 or ~4 draws). */
+export function blindingKeys(side: Side) {
   for (let i = 0; i < 256; i++) {
     const r = randomScalar();
     const t = clampedInverse(r, side);
@@ -235,7 +237,8 @@ function blindingKeys(side: Side) {
   throw new Error('no invertible blinding scalar in 256 draws'); // probability < 2^-100
 }
 
-function randomPoint(side: Side): Uint8Array {
+/** @internal A random canonical point of a side (padding). */
+export function randomPoint(side: Side): Uint8Array {
   for (;;) {
     const u = new Uint8Array(randomBytes(32));
     u[31] &= 0x7f;
@@ -300,125 +303,4 @@ export function createOprfClient(init: OprfClientInit = {}): OprfClient {
   const maxBatch = init.maxBatch ?? MAX_BATCH;
   if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new TypeError('maxBatch must be a positive integer');
   return { blind: (inputs) => blind(inputs, maxBatch) };
-}
-
-/** A blinded batch whose blinding and unblinding run on a PSI pool. */
-export interface PooledBlindedBatch {
-  /** What to send to the server: shuffled, padded, equally many points of each side. */
-  readonly blinded: readonly Uint8Array[];
-  /** As `BlindedBatch.finalize`, on the pool. */
-  finalize(evaluated: readonly Uint8Array[]): Promise<Uint8Array[]>;
-}
-
-/**
- * `createOprfClient().blind(inputs)` with the per-point work on `pool`: the same batch shape
- * (dedup, padding per side, shuffle, fresh scalars per side) and the same outputs.
- * @param options.hashed `pool.hashToCurve(inputs)` computed earlier (same inputs, same order)
- * @throws PsiInputError BATCH_TOO_LARGE above `maxBatch` inputs
- */
-export async function blindOnPool(
-  pool: PsiPool,
-  inputs: readonly Uint8Array[],
-  options: { maxBatch?: number; hashed?: HashedPoints } = {},
-): Promise<PooledBlindedBatch> {
-  const maxBatch = options.maxBatch ?? MAX_BATCH;
-  if (!Array.isArray(inputs)) throw new TypeError('inputs must be an array');
-  if (inputs.length > maxBatch)
-    throw new PsiInputError(`batch of ${inputs.length} inputs exceeds ${maxBatch}`, 'BATCH_TOO_LARGE');
-  const { hashed } = options;
-  if (hashed && (hashed.points.length !== inputs.length || hashed.sides.length !== inputs.length))
-    throw new TypeError('hashed must hold one point per input');
-  const slots = new Map<string, number>();
-  const distinct: Uint8Array[] = [];
-  const firstIndex: number[] = [];
-  const slotOf = inputs.map((x, i) => {
-    checkInput(x, `input ${i}`);
-    const id = toHex(x);
-    let s = slots.get(id);
-    if (s === undefined) {
-      s = distinct.length;
-      slots.set(id, s);
-      distinct.push(x);
-      firstIndex.push(i);
-    }
-    return s;
-  });
-  const h = hashed
-    ? { points: firstIndex.map((i) => hashed.points[i]), sides: firstIndex.map((i) => hashed.sides[i]) }
-    : await pool.hashToCurve(distinct);
-  const items: Item[] = distinct.map((_, slot) => ({ u: h.points[slot], side: h.sides[slot], slot }));
-  const onCurve = items.filter((it) => it.side === 'curve').length;
-  let perSide = paddedPerSide(distinct.length);
-  if (Math.max(onCurve, distinct.length - onCurve) > perSide) perSide = distinct.length; // p ≤ 2e^-32
-  for (let i = onCurve; i < perSide; i++) items.push({ u: randomPoint('curve'), side: 'curve', slot: -1 });
-  for (let i = distinct.length - onCurve; i < perSide; i++)
-    items.push({ u: randomPoint('twist'), side: 'twist', slot: -1 });
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = randomInt(i + 1);
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  const keys = { curve: blindingKeys('curve'), twist: blindingKeys('twist') };
-  /** Runs `fn` per side on the items selected, and places the results back in item order. */
-  const perSideOnPool = async (
-    select: (it: Item) => boolean,
-    fn: (side: Side, at: number[]) => Promise<Uint8Array[]>,
-    length: number,
-  ) => {
-    const out: Uint8Array[] = new Array(length);
-    await Promise.all(
-      (['curve', 'twist'] as const).map(async (side) => {
-        const at = items.flatMap((it, i) => (it.side === side && select(it) ? [i] : []));
-        if (at.length === 0) return;
-        const results = await fn(side, at);
-        at.forEach((i, k) => {
-          out[i] = results[k];
-        });
-      }),
-    );
-    return out;
-  };
-  const blinded = Object.freeze(
-    await perSideOnPool(
-      () => true,
-      (side, at) =>
-        pool.multiply(
-          keys[side].rRaw,
-          at.map((i) => items[i].u),
-        ),
-      items.length,
-    ),
-  );
-  return {
-    blinded,
-    async finalize(evaluated) {
-      if (!Array.isArray(evaluated) || evaluated.length !== items.length)
-        throw new PsiInputError(`expected ${items.length} evaluated points`, 'BAD_ENCODING');
-      evaluated.forEach((z, i) => {
-        if (!isCanonicalPoint(z)) throw new PsiInputError(`point ${i} is not a canonical point`, 'BAD_POINT', i);
-      });
-      const byItem = await perSideOnPool(
-        (it) => it.slot >= 0,
-        async (side, at) => {
-          try {
-            return await pool.finalize(
-              keys[side].tRaw,
-              at.map((i) => distinct[items[i].slot]),
-              at.map((i) => evaluated[i]),
-            );
-          } catch (err) {
-            // Name the point by its position in the answer.
-            if (err instanceof PsiInputError && err.index !== undefined)
-              throw new PsiInputError(err.message, err.code, at[err.index]);
-            throw err;
-          }
-        },
-        items.length,
-      );
-      const outputs: Uint8Array[] = new Array(distinct.length);
-      items.forEach((it, i) => {
-        if (it.slot >= 0) outputs[it.slot] = byItem[i];
-      });
-      return slotOf.map((s) => outputs[s]);
-    },
-  };
 }

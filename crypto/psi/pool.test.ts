@@ -2,8 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { toHex, toUtf8 } from '../encoding.ts';
 import { sideOf } from './curve.ts';
 import { PsiInputError } from './errors.ts';
-import { blindedBatchSize, blindOnPool, createOprfClient, createOprfServer, generateOprfKey } from './oprf.ts';
+import { blindedBatchSize, createOprfClient, createOprfServer, generateOprfKey } from './oprf.ts';
 import { createPsiPool } from './pool.ts';
+import { blindAllOnPool, blindOnPool } from './pooled.ts';
 
 const uscc = (i: number) => toUtf8(`91350200MA${String(i).padStart(8, '0')}`);
 /** A canonical point of small order (u = 1 has order 4 on Curve25519). */
@@ -35,6 +36,22 @@ describe('OPRF on the PSI worker pool', () => {
     expect((await one.finalize(await server.evaluateOn(pool, one.blinded))).map(toHex)).toEqual([
       toHex(server.prf(uscc(9))),
     ]);
+  });
+
+  it('blinds everything first and sends only the inputs selected later, in a batch shaped by their number alone', async () => {
+    const inputs = Array.from({ length: 500 }, (_, i) => uscc(i % 480)); // 480 distinct
+    const all = await blindAllOnPool(pool, inputs);
+    const chosen = [7, 480, 3, 3, 250, 499, 100]; // 480 repeats input 0; 3 twice
+    const batch = await all.select(chosen);
+    expect(batch.blinded.length).toBe(blindedBatchSize(6));
+    const values = await batch.finalize(await server.evaluateOn(pool, batch.blinded));
+    expect(values.map(toHex)).toEqual(chosen.map((i) => toHex(server.prf(inputs[i]))));
+    // Another selection from the same blinding: as many points as its own number asks for.
+    const wide = await all.select(inputs.map((_, i) => i));
+    expect(wide.blinded.length).toBe(blindedBatchSize(480));
+    expect((await all.select([])).blinded).toHaveLength(0);
+    await expect(all.select([500])).rejects.toThrow(RangeError);
+    await expect(all.select([-1])).rejects.toThrow(RangeError);
   });
 
   it('refuses points of small order and malformed points, naming their position', async () => {
