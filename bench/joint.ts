@@ -6,11 +6,9 @@
  * source (tax, social insurance, utilities).
  *
  * Figures, each beside its baseline from the same run:
- * - setup: key bindings and consents granted at their home (xm-centre) and delivered by consent
- *   propagation to every node, for a first sample; the rest are granted at the home with its
- *   delivery stopped and adopted by the nodes that take part in-process, through the calls
- *   propagation makes (importBinding, importRecord), because delivering 10,000 of each to 8 nodes
- *   one request at a time would take most of the time budget (the extrapolation is reported);
+ * - setup: 10,000 key bindings and consents granted at their home (xm-centre) and delivered by
+ *   consent propagation to every other node, which checks and adopts each (how long until every
+ *   node holds them all);
  * - exposure, 5 contributing banks × 8,192 enterprises (one ciphertext), and one enterprise, beside
  *   the same protocol carrying plaintext sums (`/bench/joint-plaintext/1.0.0`, registered here on
  *   the same hosts: query → join → contribute, the same signed query, frame schema, signature
@@ -36,8 +34,7 @@
  * Knobs (environment): BENCH_JOINT_ENTERPRISES (10000: consents granted; the exposure batch is
  * min(8192, that), the list batch min(10000, that)), BENCH_JOINT_LIST (100000), BENCH_JOINT_LOANS
  * (3000 per contributing bank), BENCH_JOINT_RUNS (3 runs of each full batch), BENCH_JOINT_SINGLE
- * (20 one-enterprise runs), BENCH_JOINT_READ_SECONDS (5), BENCH_JOINT_PROPAGATED (300 enterprises whose
- * consents go through consent propagation; the rest are adopted in-process, see `setup`).
+ * (20 one-enterprise runs), BENCH_JOINT_READ_SECONDS (5).
  */
 import { randomInt } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -87,7 +84,6 @@ const LOANS_PER_BANK = env('BENCH_JOINT_LOANS', 3000);
 const FULL_RUNS = env('BENCH_JOINT_RUNS', 3);
 const SINGLE_RUNS = env('BENCH_JOINT_SINGLE', 20);
 const READ_SECONDS = env('BENCH_JOINT_READ_SECONDS', 5);
-const PROPAGATED = Math.min(ENTERPRISES, env('BENCH_JOINT_PROPAGATED', 300));
 /** Parts to run after the exposure (BENCH_JOINT_PARTS, default all: reads,score,list). */
 const PARTS = new Set((process.env.BENCH_JOINT_PARTS ?? 'reads,score,list').split(','));
 /** When set, a directory where the main thread's CPU profile of the first full HE and plaintext exposure runs is written. */
@@ -405,71 +401,31 @@ export async function bench(): Promise<Record<string, unknown>> {
       });
       return { bindingsMs: t1 - t0, grantsMs: performance.now() - t1 };
     };
-    // (1) The first PROPAGATED enterprises through the real path: granted at the home, delivered to
-    // every other node by consent propagation (one libp2p request per item and peer).
+    // Every key binding and consent through the real path: granted at the home, delivered by consent
+    // propagation to every other node (up to 64 messages per request), checked and adopted there.
     const peers = Object.keys(n).length - 1;
-    let t = performance.now();
-    const first = await grantAll(0, PROPAGATED);
+    const t = performance.now();
+    const granted = await grantAll(0, ENTERPRISES);
     let propagated = false;
-    const deadline = Date.now() + 600_000;
+    const deadline = Date.now() + 1_800_000;
     while (!propagated && Date.now() < deadline) propagated = await centre.federation!.consentSync.idle(5000);
     const propagationMs = performance.now() - t;
     if (!propagated) throw new Error('consents did not propagate in time');
     for (const id of Object.keys(n))
-      if (id !== 'xm-centre' && !(await n[id].consents.get(consentOf.get(codes[PROPAGATED - 1])!)))
+      if (id !== 'xm-centre' && !(await n[id].consents.get(consentOf.get(codes[ENTERPRISES - 1])!)))
         throw new Error(`${id} lacks the consents`);
-    // (2) The rest: the home's delivery is stopped (it would take too long, see the figure), the home
-    // grants them, and each node that takes part adopts its copies in-process, through the same
-    // calls (and checks) as propagation: importBinding, importRecord.
-    centre.federation!.consentSync.stop();
-    const rest = await grantAll(PROPAGATED, ENTERPRISES);
-    const restCount = ENTERPRISES - PROPAGATED;
-    const needs: Record<string, number> = {
-      'bank-a': ENTERPRISES,
-      ...Object.fromEntries(CONTRIBUTORS.map((b) => [b, EXPOSURE_BATCH])),
-      'xm-data': SCORE_BATCH,
-    };
-    t = performance.now();
-    let imports = 0;
-    await profiled('setup-import', () =>
-      Promise.all(
-        Object.entries(needs).map(([id, upTo]) =>
-          parallel(codes.slice(PROPAGATED, upTo), 8, async (uscc) => {
-            const binding = (await centre.consents.bindingFor(uscc))!;
-            const record = (await centre.consents.get(consentOf.get(uscc)!))!;
-            await n[id].consents.importBinding(binding);
-            if (!(await n[id].consents.importRecord(record, 'xm-centre'))) throw new Error(`${id} refused a consent`);
-            imports++;
-          }),
-        ),
-      ),
-    );
-    const importMs = performance.now() - t;
-    const perDelivery = propagationMs / (2 * PROPAGATED * peers);
     const setup = {
       nodes: Object.keys(n).length,
       startMs: ms(startMs),
       enterprises: ENTERPRISES,
       consentScopes: scopes,
-      propagated: {
-        what: `${PROPAGATED} key bindings + ${PROPAGATED} consents granted at xm-centre and delivered by consent propagation to each of the ${peers} other nodes (one request per item and peer)`,
-        bindingsAtHomeMs: ms(first.bindingsMs),
-        grantsAtHomeMs: ms(first.grantsMs),
+      propagation: {
+        what: `${ENTERPRISES} key bindings and ${ENTERPRISES} consents granted at xm-centre (32 at a time) while consent propagation delivers each to the ${peers} other nodes (up to 64 messages per request), where it is checked and adopted`,
+        bindingsAtHomeMs: ms(granted.bindingsMs),
+        grantsAtHomeMs: ms(granted.grantsMs),
         untilEveryNodeHoldsThemMs: ms(propagationMs),
-        deliveriesPerSecond: rate(2 * PROPAGATED * peers, propagationMs),
-        consentsEverywherePerSecond: rate(PROPAGATED, propagationMs),
-        extrapolatedForAllMs: Math.round(perDelivery * 2 * ENTERPRISES * peers),
-      },
-      atHomeWithoutDelivery: {
-        what: `the other ${restCount}: key bindings and grants at xm-centre, 32 at a time, its delivery stopped`,
-        bindingsPerSecond: rate(restCount, rest.bindingsMs),
-        grantsPerSecond: rate(restCount, rest.grantsMs),
-      },
-      importedInProcess: {
-        what: 'the copies adopted by the nodes that take part (bank-a all, contributing banks the exposure batch, xm-data the score batch): importBinding + importRecord, no network',
-        imports,
-        ms: ms(importMs),
-        perSecond: rate(imports, importMs),
+        deliveriesPerSecond: rate(2 * ENTERPRISES * peers, propagationMs),
+        consentsEverywherePerSecond: rate(ENTERPRISES, propagationMs),
       },
     };
     console.error(`joint bench: setup ${JSON.stringify(setup)}`);
