@@ -177,6 +177,18 @@ describe('joint queries, usable but not visible', () => {
     }
   }, 180_000);
 
+  it('no run leaves a key pair behind at the requester, not even one whose every enterprise is refused', async () => {
+    const [consented] = await consent(1, ['joint:exposure']);
+    const zz = held['zz-centre'];
+    const unconsented = [stranger(), zz[zz.length - 1].uscc];
+    const refused = await n['bank-a'].federation!.joint.run(officer, 'exposure', unconsented, 'loan-application');
+    expect(refused.rows.map((r) => r.status)).toEqual(['REFUSED', 'REFUSED']);
+    const one = await n['bank-a'].federation!.joint.run(officer, 'exposure', [consented], 'loan-application');
+    expect(one.rows[0].status).toBe('OK');
+    const stats = await n['bank-a'].heStats();
+    expect(stats?.workers.reduce((k, w) => k + w.keys, 0)).toBe(0);
+  }, 120_000);
+
   it('a single contribution decrypts to noise even for a colluding coordinator and requester; contributors check consent themselves', async () => {
     const usccs = await consent(2, ['joint:exposure']);
     const keys = await pool.createKeyPair();

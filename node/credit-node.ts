@@ -22,7 +22,7 @@ import {
 } from '../authz/index.ts';
 import { idNumberTokenizer } from '../connectors/produce.ts';
 import { createConsoleHandler, logKeysOf } from '../console/serve.ts';
-import { createHePool, type HePool } from '../crypto/he/index.ts';
+import { createHePool, type HePool, type HePoolStats } from '../crypto/he/index.ts';
 import { ed25519Signer } from '../crypto/index.ts';
 import { createEasyLoan, type EasyLoan } from '../easyloan/index.ts';
 import { createEvaluationService, type EvaluationPeers, type EvaluationService } from '../evaluation/index.ts';
@@ -81,6 +81,11 @@ export interface CreditNode {
   readonly easyLoan: EasyLoan;
   /** Base URL of the HTTP API once started. */
   readonly url: string | undefined;
+  /**
+   * What the HE worker threads hold (WASM heap, live node-seal objects, key pairs), or undefined
+   * before the first joint query started them: a key pair left behind is a leak.
+   */
+  heStats(): Promise<HePoolStats | undefined>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -409,6 +414,7 @@ export async function createCreditNode(config: NodeConfig, options: CreateNodeOp
     get url() {
       return url;
     },
+    heStats: async () => hePool?.stats(),
     async start() {
       await accessLog.start();
       await evaluation?.start();

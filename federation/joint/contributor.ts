@@ -187,6 +187,10 @@ export function createContributor(c: ContributorComponents) {
       const q = round.signed.query;
       if (publicKey.length > MAX_PUBLIC_KEY_BYTES || publicKeyHash(publicKey) !== q.publicKeyHash)
         throw new PeerError('FORBIDDEN', 'the public key is not the one the requester signed');
+      // This node's entries for the query were made durable at `join`: the checkpoint that covers
+      // them is signed and stored (a synced write) while the figures are computed and encrypted.
+      const signing = c.log.checkpoint();
+      signing.catch(() => undefined); // awaited below
       const pool = await c.he();
       const allowed = new Set(round.decisions.allowed);
       const ciphertexts: Record<string, string> = {};
@@ -282,7 +286,7 @@ export function createContributor(c: ContributorComponents) {
           }),
         );
       }
-      const checkpoint = await c.log.checkpoint();
+      const checkpoint = await signing;
       return { ciphertexts, ...(checkpoint ? { checkpoint: checkpoint.note } : {}) };
     },
   };

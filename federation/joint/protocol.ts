@@ -33,6 +33,7 @@ import {
   decodeScores,
   EXPOSURE_BOUNDS,
   type HePool,
+  type HePoolKeyPair,
   MAX_PUBLIC_KEY_BYTES,
   SMALL_EXPOSURE_BATCH,
   SMALL_EXPOSURE_VECTOR,
@@ -169,16 +170,22 @@ export function createJointQueries(c: JointComponents) {
     subjects: Array<{ uscc: string; consentId: string; consentHome: string }>,
     signal?: AbortSignal,
     parameters: 'auto' | 'standard' = 'auto',
+    /** A small-set key pair made while consent was decided (used, or released, here). */
+    early?: Promise<HePoolKeyPair>,
   ) => {
-    const coordinatorNode = members().find((m) => m.role === 'easy-loan' && !c.quarantined().includes(m.nodeId));
-    if (!coordinatorNode) throw new PeerUnavailableError('no coordinator (easy-loan platform) on the roster');
-    const pool = await c.he();
     // Small exposure batches use the small parameter set: a quarter of the bytes on every link.
     const set =
       kind === 'exposure' && parameters === 'auto' && subjects.length <= SMALL_EXPOSURE_BATCH
         ? SMALL_SET
         : STANDARD_SET;
-    const keys = await pool.createKeyPair({ signal, set });
+    const made = early && (await early);
+    if (made && set !== SMALL_SET) await made.release();
+    const coordinatorNode = members().find((m) => m.role === 'easy-loan' && !c.quarantined().includes(m.nodeId));
+    if (!coordinatorNode) {
+      if (made && set === SMALL_SET) await made.release();
+      throw new PeerUnavailableError('no coordinator (easy-loan platform) on the roster');
+    }
+    const keys = made && set === SMALL_SET ? made : await (await c.he()).createKeyPair({ signal, set });
     try {
       const query: JointQuery = {
         v: 1,
@@ -267,6 +274,18 @@ export function createJointQueries(c: JointComponents) {
         const v = validateUscc(u);
         return { uscc: v.valid ? v.code : String(u).slice(0, 18) };
       });
+      // A run that fits one small-set batch makes its key pair (an HE worker's job) while consent
+      // is decided and logged here; nothing is sent before the decisions.
+      let early =
+        kind === 'exposure' && options.parameters !== 'standard' && subjects.length <= SMALL_EXPOSURE_BATCH
+          ? c.he().then((pool) => pool.createKeyPair({ signal: options.signal, set: SMALL_SET }))
+          : undefined;
+      early?.catch(() => undefined);
+      const unused = async () => {
+        const pending = early;
+        early = undefined;
+        await pending?.then((k) => k.release()).catch(() => undefined);
+      };
       const decisions = await decideJoint(
         { consents: c.consents, log: c.log, nodeId: c.nodeId },
         principal,
@@ -274,7 +293,10 @@ export function createJointQueries(c: JointComponents) {
         purpose,
         subjects,
         options.correlationId ?? `joint-run-${randomUUID()}`,
-      );
+      ).catch(async (err) => {
+        await unused();
+        throw err;
+      });
       const rows: JointRow[] = subjects.map((s) => ({ uscc: s.uscc, status: 'REFUSED' }));
       for (const r of decisions.refused) rows[r.index].reason = r.reason;
       for (const [i, id] of decisions.consents) rows[i].consentId = id;
@@ -285,12 +307,17 @@ export function createJointQueries(c: JointComponents) {
       options.onProgress?.(done, subjects.length);
       for (let from = 0; from < allowed.length; from += MAX_JOINT_BATCH) {
         const indexes = allowed.slice(from, from + MAX_JOINT_BATCH);
+        const mine = early;
+        early = undefined;
         const batchSubjects = await Promise.all(
           indexes.map(async (i) => {
             const consent = await c.consents.get(decisions.consents.get(i)!);
             return { uscc: subjects[i].uscc, consentId: consent!.id, consentHome: consent!.body.home };
           }),
-        );
+        ).catch(async (err) => {
+          await mine?.then((k) => k.release()).catch(() => undefined);
+          throw err;
+        });
         try {
           const { query, answer, values } = await batch(
             principal,
@@ -299,6 +326,7 @@ export function createJointQueries(c: JointComponents) {
             batchSubjects,
             options.signal,
             options.parameters,
+            mine,
           );
           out.queryIds.push(query.id);
           for (const n of answer.contributors) if (!out.contributors.includes(n)) out.contributors.push(n);
@@ -334,6 +362,7 @@ export function createJointQueries(c: JointComponents) {
         done += indexes.length;
         options.onProgress?.(done, subjects.length);
       }
+      await unused(); // no batch took it (nothing allowed)
       return out;
     },
   };
