@@ -2,13 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { AccessEvent } from '../accesslog/port.ts';
 import { ed25519KeyPair, toBase64Url } from '../crypto/index.ts';
 import { composeUscc, type IngestRecord } from '../model/index.ts';
-import { silentLogger } from '../node/logger.ts';
 import { createProfileStore, type ProfileStore } from '../profiles/index.ts';
 import { openDatabase } from '../storage/index.ts';
 import { createAccessService, localSectionSource } from './access.ts';
-import { createBindingStore } from './bindings.ts';
-import { createConsentService } from './consents.ts';
 import { signConsent } from './documents.ts';
+import { centreConsents } from './test-helpers.ts';
 
 /** The real store, counting the calls made to it. */
 function counting(store: ProfileStore) {
@@ -57,17 +55,7 @@ describe('authorised reads', () => {
         records.map(() => undefined),
       ) as never,
     );
-    const consents = createConsentService({
-      db,
-      nodeId: 'xm',
-      bindings: createBindingStore({
-        db,
-        nodeId: 'xm',
-        identitySeed: centre.seed,
-        trustedIssuers: () => new Map([['xm', centre.publicKey]]),
-      }),
-      logger: silentLogger(),
-    });
+    const consents = centreConsents(db, centre);
     const staff = { sub: 's', role: 'centre-staff' as const };
     const now = Date.now();
     for (const uscc of usccs) {

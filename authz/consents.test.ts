@@ -1,29 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ed25519KeyPair, toBase64 } from '../crypto/index.ts';
 import { composeUscc } from '../model/index.ts';
-import { silentLogger } from '../node/logger.ts';
 import { openDatabase } from '../storage/index.ts';
-import { createBindingStore } from './bindings.ts';
-import { createConsentService } from './consents.ts';
 import { draftConsent, signConsent } from './documents.ts';
+import { centreConsents } from './test-helpers.ts';
 
 async function fixture() {
   let clock = Date.parse('2026-06-01T00:00:00Z');
   const db = await openDatabase({ memory: true });
   const centre = ed25519KeyPair();
-  const consents = createConsentService({
-    db,
-    nodeId: 'xm',
-    bindings: createBindingStore({
-      db,
-      nodeId: 'xm',
-      identitySeed: centre.seed,
-      trustedIssuers: () => new Map([['xm', centre.publicKey]]),
-      now: () => clock,
-    }),
-    logger: silentLogger(),
-    now: () => clock,
-  });
+  const consents = centreConsents(db, centre, { now: () => clock });
   const uscc = composeUscc('9', '1', '350206', 'MA00000C');
   const key = ed25519KeyPair();
   await consents.registerKey({ sub: 's', role: 'centre-staff' }, uscc, toBase64(key.publicKey));

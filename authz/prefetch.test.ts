@@ -1,26 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ed25519KeyPair, toBase64 } from '../crypto/index.ts';
 import { composeUscc } from '../model/index.ts';
-import { silentLogger } from '../node/logger.ts';
 import { openDatabase, type RootDb } from '../storage/index.ts';
-import { createBindingStore } from './bindings.ts';
-import { createConsentService } from './consents.ts';
 import { draftConsent, signConsent } from './documents.ts';
 import type { Principal } from './principals.ts';
+import { centreConsents } from './test-helpers.ts';
 
 const centre = ed25519KeyPair();
-const service = (db: RootDb) =>
-  createConsentService({
-    db,
-    nodeId: 'xm',
-    bindings: createBindingStore({
-      db,
-      nodeId: 'xm',
-      identitySeed: centre.seed,
-      trustedIssuers: () => new Map([['xm', centre.publicKey]]),
-    }),
-    logger: silentLogger(),
-  });
+const service = (db: RootDb) => centreConsents(db, centre);
 const officer: Principal = { sub: 'officer-1', role: 'bank-officer', bank: 'bank-a' };
 
 describe('prefetch for batch decisions', () => {

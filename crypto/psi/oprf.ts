@@ -53,8 +53,7 @@ const DST_KEY = frame(`${SUITE}/key-id`);
 const FINALIZE = toUtf8('Finalize');
 const ELEMENT_LENGTH = u16(POINT_LENGTH);
 
-/** @internal Throws unless `input` is bytes of an acceptable length. */
-export function checkInput(input: Uint8Array, what = 'input'): void {
+function checkInput(input: Uint8Array, what = 'input'): void {
   if (!(input instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array`);
   if (input.length > MAX_INPUT_LENGTH) throw new TypeError(`${what} must be at most ${MAX_INPUT_LENGTH} bytes`);
 }
@@ -246,12 +245,18 @@ export function randomPoint(side: Side): Uint8Array {
   }
 }
 
-function blind(inputs: readonly Uint8Array[], maxBatch: number): BlindedBatch {
+/**
+ * @internal A client batch's inputs checked and deduplicated: the distinct inputs, the slot of
+ * each input among them, and the first input of each slot.
+ * @throws PsiInputError BATCH_TOO_LARGE above `maxBatch` inputs
+ */
+export function distinctInputs(inputs: readonly Uint8Array[], maxBatch: number) {
   if (!Array.isArray(inputs)) throw new TypeError('inputs must be an array');
   if (inputs.length > maxBatch)
     throw new PsiInputError(`batch of ${inputs.length} inputs exceeds ${maxBatch}`, 'BATCH_TOO_LARGE');
   const slots = new Map<string, number>();
   const distinct: Uint8Array[] = [];
+  const firstIndex: number[] = [];
   const slotOf = inputs.map((x, i) => {
     checkInput(x, `input ${i}`);
     const id = toHex(x);
@@ -260,9 +265,15 @@ function blind(inputs: readonly Uint8Array[], maxBatch: number): BlindedBatch {
       s = distinct.length;
       slots.set(id, s);
       distinct.push(x);
+      firstIndex.push(i);
     }
     return s;
   });
+  return { distinct, slotOf, firstIndex };
+}
+
+function blind(inputs: readonly Uint8Array[], maxBatch: number): BlindedBatch {
+  const { distinct, slotOf } = distinctInputs(inputs, maxBatch);
   const items: Item[] = distinct.map((x, slot) => {
     const u = hashToCurve(x);
     return { u, side: sideOf(u), slot };

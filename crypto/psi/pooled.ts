@@ -12,10 +12,9 @@
  * blinding then costs no time on the way to the server. {@link blindOnPool} is both at once.
  */
 import { randomInt } from 'node:crypto';
-import { toHex } from '../encoding.ts';
 import { isCanonicalPoint, type Side } from './curve.ts';
 import { PsiInputError } from './errors.ts';
-import { blindingKeys, checkInput, type Item, MAX_BATCH, paddedPerSide, randomPoint } from './oprf.ts';
+import { blindingKeys, distinctInputs, type Item, MAX_BATCH, paddedPerSide, randomPoint } from './oprf.ts';
 import type { HashedPoints, PsiPool } from './pool.ts';
 
 /** A blinded batch whose blinding and unblinding run on a PSI pool. */
@@ -71,28 +70,10 @@ export async function blindAllOnPool(
   inputs: readonly Uint8Array[],
   options: { maxBatch?: number; hashed?: HashedPoints } = {},
 ): Promise<BlindedInputs> {
-  const maxBatch = options.maxBatch ?? MAX_BATCH;
-  if (!Array.isArray(inputs)) throw new TypeError('inputs must be an array');
-  if (inputs.length > maxBatch)
-    throw new PsiInputError(`batch of ${inputs.length} inputs exceeds ${maxBatch}`, 'BATCH_TOO_LARGE');
+  const { distinct, slotOf, firstIndex } = distinctInputs(inputs, options.maxBatch ?? MAX_BATCH);
   const { hashed } = options;
   if (hashed && (hashed.points.length !== inputs.length || hashed.sides.length !== inputs.length))
     throw new TypeError('hashed must hold one point per input');
-  const slots = new Map<string, number>();
-  const distinct: Uint8Array[] = [];
-  const firstIndex: number[] = [];
-  const slotOf = inputs.map((x, i) => {
-    checkInput(x, `input ${i}`);
-    const id = toHex(x);
-    let s = slots.get(id);
-    if (s === undefined) {
-      s = distinct.length;
-      slots.set(id, s);
-      distinct.push(x);
-      firstIndex.push(i);
-    }
-    return s;
-  });
   const h = hashed
     ? { points: firstIndex.map((i) => hashed.points[i]), sides: firstIndex.map((i) => hashed.sides[i]) }
     : await pool.hashToCurve(distinct);
