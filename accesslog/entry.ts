@@ -108,7 +108,7 @@ export const logOrigin = (nodeId: string) => `credit-data-space/${nodeId}`;
  * the private store: the commitments' opening (`o!<index>`) and the enterprise index (`s!<uscc>!<index>`).
  * @throws TypeError when `e` is malformed
  */
-function toEntry(e: AccessEvent, index: number, priv: Array<Record<string, unknown>>, opening: Uint8Array): LogEntry {
+function toEntry(e: AccessEvent, index: number, priv: PrivatePut[], opening: Uint8Array): LogEntry {
   if (!e || typeof e.correlationId !== 'string' || !Array.isArray(e.scopes) || !e.actor)
     throw new TypeError('malformed access event');
   const entry: LogEntry = {
@@ -134,10 +134,73 @@ function toEntry(e: AccessEvent, index: number, priv: Array<Record<string, unkno
       ...(e.consentId ? { consentId: e.consentId } : {}),
       opening: toBase64(opening),
     };
-    priv.push({ type: 'put', key: `o!${hex12(index)}`, value });
+    priv.push({ key: `o!${hex12(index)}`, value });
   }
-  if (e.subject) priv.push({ type: 'put', key: `s!${e.subject}!${hex12(index)}`, value: '' });
+  if (e.subject) priv.push({ key: `s!${e.subject}!${hex12(index)}`, value: '' });
   return entry;
+}
+
+/** A put of the private store (JSON value). */
+export interface PrivatePut {
+  key: string;
+  value: unknown;
+}
+
+/**
+ * What appending a batch writes, as plain data (it crosses to and from a worker thread): the
+ * entries' texts, their leaf hashes and the perfect subtrees they complete, the private records,
+ * and the tree after the batch.
+ */
+export interface BuiltBatch {
+  /** Index of the first entry. */
+  first: number;
+  /** Each entry's exact leaf bytes (RFC 8785 canonical JSON). */
+  texts: string[];
+  /** Each entry's leaf hash, 32 bytes each. */
+  leaves: Uint8Array[];
+  /** The interior nodes completed by the batch. */
+  nodes: Frontier;
+  /** Puts of the private store. */
+  priv: PrivatePut[];
+  /** The log's size after the batch. */
+  size: number;
+  /** Perfect subtrees covering [0, size) after the batch. */
+  frontier: Frontier;
+}
+
+/**
+ * Builds the entries that append `events` to the tree of `tree.size` leaves. Pure and
+ * deterministic: `tree.randomness` holds 32 bytes per event (the commitment openings).
+ * @throws TypeError when an event is malformed
+ */
+export function buildBatch(
+  events: readonly AccessEvent[],
+  tree: { size: number; frontier: Frontier; randomness: Uint8Array },
+): BuiltBatch {
+  const priv: PrivatePut[] = [];
+  const frontier = [...tree.frontier];
+  const texts: string[] = [];
+  const leaves: Uint8Array[] = [];
+  const nodes: Frontier = [];
+  const first = tree.size;
+  let size = first;
+  for (const event of events) {
+    const index = size++;
+    const opening = tree.randomness.subarray(32 * (index - first), 32 * (index - first + 1));
+    const text = entryJson(toEntry(event, index, priv, opening));
+    const leaf = entryLeafHash(text);
+    texts.push(text);
+    leaves.push(leaf);
+    frontier.push({ level: 0, index, hash: leaf });
+    while (frontier.length >= 2 && frontier[frontier.length - 1].level === frontier[frontier.length - 2].level) {
+      const right = frontier.pop()!;
+      const left = frontier.pop()!;
+      const parent = { level: left.level + 1, index: left.index / 2, hash: nodeHash(left.hash, right.hash) };
+      frontier.push(parent);
+      nodes.push(parent);
+    }
+  }
+  return { first, texts, leaves, nodes, priv, size, frontier };
 }
 
 /** The writes of one appended batch and the tree after it. */
@@ -153,9 +216,35 @@ export interface AppendedBatch {
 }
 
 /**
- * The writes that append `events` to the tree of `tree.size` leaves: each entry's bytes, its leaf
- * hash and every perfect subtree it completes (`e!`, `n!`), then the new size (`m!size`), then the
- * private records. `tree.randomness` holds 32 bytes per event: the commitment openings.
+ * The writes of a built batch: each entry's bytes, its leaf hash and every perfect subtree it
+ * completes (`e!`, `n!`), then the new size (`m!size`), then the private records.
+ */
+export function batchWrites(built: BuiltBatch, sublevels: { sub: Sublevel; private: Sublevel }): AppendedBatch {
+  const ops: Array<Record<string, unknown>> = [];
+  const sublevel = sublevels.sub;
+  const receipts: AppendReceipt[] = [];
+  for (let k = 0; k < built.texts.length; k++) {
+    const index = built.first + k;
+    ops.push({ type: 'put', sublevel, key: entryKey(index), value: built.texts[k], valueEncoding: 'utf8' });
+    ops.push({
+      type: 'put',
+      sublevel,
+      key: nodeKey({ level: 0, index }),
+      value: built.leaves[k],
+      valueEncoding: 'view',
+    });
+    receipts.push({ index, leafHash: toHex(built.leaves[k]) });
+  }
+  for (const node of built.nodes)
+    ops.push({ type: 'put', sublevel, key: nodeKey(node), value: node.hash, valueEncoding: 'view' });
+  ops.push({ type: 'put', sublevel, key: 'm!size', value: built.size });
+  for (const p of built.priv) ops.push({ type: 'put', key: p.key, value: p.value, sublevel: sublevels.private });
+  return { ops, size: built.size, frontier: built.frontier, receipts };
+}
+
+/**
+ * The writes that append `events` to the tree of `tree.size` leaves ({@link buildBatch}, then
+ * {@link batchWrites}). `tree.randomness` holds 32 bytes per event: the commitment openings.
  * @throws TypeError when an event is malformed
  */
 export function appendBatch(
@@ -163,31 +252,5 @@ export function appendBatch(
   tree: { size: number; frontier: Frontier; randomness: Uint8Array },
   sublevels: { sub: Sublevel; private: Sublevel },
 ): AppendedBatch {
-  const ops: Array<Record<string, unknown>> = [];
-  const priv: Array<Record<string, unknown>> = [];
-  const frontier = [...tree.frontier];
-  const receipts: AppendReceipt[] = [];
-  const sublevel = sublevels.sub;
-  const first = tree.size;
-  let size = first;
-  for (const event of events) {
-    const index = size++;
-    const opening = tree.randomness.subarray(32 * (index - first), 32 * (index - first + 1));
-    const text = entryJson(toEntry(event, index, priv, opening));
-    const leaf = entryLeafHash(text);
-    ops.push({ type: 'put', sublevel, key: entryKey(index), value: text, valueEncoding: 'utf8' });
-    ops.push({ type: 'put', sublevel, key: nodeKey({ level: 0, index }), value: leaf, valueEncoding: 'view' });
-    frontier.push({ level: 0, index, hash: leaf });
-    while (frontier.length >= 2 && frontier[frontier.length - 1].level === frontier[frontier.length - 2].level) {
-      const right = frontier.pop()!;
-      const left = frontier.pop()!;
-      const parent = { level: left.level + 1, index: left.index / 2, hash: nodeHash(left.hash, right.hash) };
-      frontier.push(parent);
-      ops.push({ type: 'put', sublevel, key: nodeKey(parent), value: parent.hash, valueEncoding: 'view' });
-    }
-    receipts.push({ index, leafHash: toHex(leaf) });
-  }
-  ops.push({ type: 'put', sublevel, key: 'm!size', value: size });
-  for (const p of priv) ops.push({ ...p, sublevel: sublevels.private });
-  return { ops, size, frontier, receipts };
+  return batchWrites(buildBatch(events, tree), sublevels);
 }

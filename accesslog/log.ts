@@ -47,8 +47,9 @@ import {
 } from '../crypto/index.ts';
 import { guardDatabase, jsonSublevel, type StorageGuard, type Sublevel } from '../storage/index.ts';
 import { AuthenticReader } from './authentic.ts';
+import { BatchBuilder } from './builder.ts';
 import { CosignedCheckpoints } from './cosigned.ts';
-import { type AppendedBatch, appendBatch, logOrigin } from './entry.ts';
+import { type AppendedBatch, batchWrites, buildBatch, logOrigin } from './entry.ts';
 import {
   AccessLogCorruptError,
   type AccessLogState,
@@ -135,6 +136,10 @@ class MerkleAccessLog implements AccessLog {
   #unwatch: (() => void) | undefined;
   /** Single entries waiting, committed first. */
   #queue: Waiter[] = [];
+  /** Builds batches, large ones on a worker thread (./builder.ts). */
+  readonly #builder = new BatchBuilder();
+  /** Changes when a recovery reloads the tree (a batch built before must be built again). */
+  #generation = 0;
   /** Entries of batch operations waiting (`bulk`), committed after the single ones. */
   #bulk: Waiter[] = [];
   #flushing: Promise<void> | undefined;
@@ -287,11 +292,15 @@ class MerkleAccessLog implements AccessLog {
     const randomness = new Uint8Array(randomBytes(32 * batch.length));
     let appended: AppendedBatch;
     try {
-      appended = appendBatch(
-        batch.map((w) => w.event),
-        { size: this.#size, frontier: this.#frontier, randomness },
-        { sub: this.#sub, private: this.#private },
-      );
+      const events = batch.map((w) => w.event);
+      const generation = this.#generation;
+      let built = await this.#builder.build(events, { size: this.#size, frontier: this.#frontier, randomness });
+      // A recovery reloaded the tree while the batch was built: build it again onto what is on disk now.
+      if (generation !== this.#generation)
+        built = buildBatch(events, { size: this.#size, frontier: this.#frontier, randomness });
+      // Nothing is written once the log stopped for good or the database refuses writes.
+      if (this.#fatal || !this.#guard.writable) throw this.#unavailable();
+      appended = batchWrites(built, { sub: this.#sub, private: this.#private });
       await this.#c.db.batch(appended.ops as never, { sync: true } as never);
     } catch (err) {
       this.#log.error(
@@ -439,6 +448,7 @@ class MerkleAccessLog implements AccessLog {
     this.#size = disk.size;
     this.#frontier = disk.frontier;
     this.#root = undefined;
+    this.#generation++;
     if (signed) this.#latest = { size: signed.size, root: toBase64(signed.root), note: signed.note };
     this.#log.info({ size: this.#size, checkpoint: signed?.size }, 'access log reloaded from disk and checked');
   }
@@ -451,6 +461,7 @@ class MerkleAccessLog implements AccessLog {
     this.#cosigned.stop();
     await this.#scrub.stop();
     while (this.#flushing) await this.#flushing;
+    await this.#builder.close();
     if (this.#size > (this.#latest?.size ?? -1) && this.state().status === 'ok') await this.checkpoint();
   }
 }
