@@ -16,7 +16,7 @@ import type { Frontier } from './integrity.ts';
 import type { AccessEvent } from './port.ts';
 
 /** Smallest batch built on the worker thread (below it, the hand-over costs more than it saves). */
-export const WORKER_MIN_BATCH = 256;
+export const WORKER_MIN_BATCH = 1024;
 
 const WORKER_URL = new URL('./build-worker.ts', import.meta.url);
 

@@ -103,6 +103,19 @@ describe('signed access log', () => {
     expect(receipts.map((r) => r.index)).toEqual([...receipts.map((r) => r.index)].sort((a, b) => a - b));
   });
 
+  it("a batch of thousands, built on the log's worker thread, proves every entry like any other", async () => {
+    const { log } = await fixture();
+    const receipts = await Promise.all(Array.from({ length: 3000 }, (_, i) => log.append(event(i), { bulk: true })));
+    expect(receipts.map((r) => r.index)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    await log.checkpoint();
+    for (const i of [0, 1023, 2047, 2048, 2999]) {
+      const b = await log.bundle(i);
+      expect(verifyBundle(b, log.verifierKey).index).toBe(i);
+      expect((await log.entry(i))?.entry.correlationId).toBe(`corr-${i}`);
+    }
+    expect((await log.entriesFor(A, { limit: 1000 })).length).toBe(1000); // 1,500 of its entries; a page holds 1,000
+  });
+
   it('keeps enterprises as commitments: each lists only its own entries, and erasure unlinks them', async () => {
     const { log } = await fixture();
     for (let i = 0; i < 20; i++) await log.append(event(i));
