@@ -21,7 +21,7 @@
  * - the multi-source score of 4,096 over the federation beside the plaintext protocol;
  * - the private list check of 10,000 against a centre list of 100,000 over libp2p (the centre's
  *   incremental preparation, a first check that fetches the snapshot, warm checks), beside the
- *   same OPRF steps in-process.
+ *   same OPRF steps in-process (bench/joint-list.ts; shared helpers in bench/joint-common.ts).
  *
  * Caveats: every node shares this machine's cores and this process's event loop, so the five
  * contributors encrypt on the same two cores (in a federation each bank encrypts on its own), and
@@ -37,115 +37,56 @@
  * (20 one-enterprise runs), BENCH_JOINT_READ_SECONDS (5).
  */
 import { randomInt } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { draftConsent, type Principal, signConsent } from '../authz/index.ts';
 import { ed25519KeyPair, toBase64 } from '../crypto/index.ts';
-import {
-  createListMirror,
-  createOprfClient,
-  createOprfServer,
-  encodeSnapshot,
-  generateOprfKey,
-  prepareListParallel,
-} from '../crypto/psi/index.ts';
 import type { FederationHost } from '../federation/host.ts';
 import { JOINT_PROTOCOL, type JointRun } from '../federation/joint/protocol.ts';
 import { startTestFederation, type TestFederation } from '../federation/test-federation.ts';
 import {
   type CreditFact,
-  composeUscc,
   type IngestRecord,
   type LegalPerson,
   type LoanRecord,
   SCORE_MODEL_V1,
-  USCC_ALPHABET,
 } from '../model/index.ts';
 import type { CreditNode } from '../node/credit-node.ts';
 import { DEMO_NODES } from '../scenarios/federation/topology.ts';
+import {
+  best,
+  env,
+  median,
+  ms,
+  parallel,
+  pct,
+  profiled,
+  rate,
+  ratio,
+  runs,
+  settle,
+  usccs,
+  withLoopDelay,
+  write,
+} from './joint-common.ts';
+import { listCheckPart } from './joint-list.ts';
 import { officer, PLAIN_PROTOCOL, PURPOSE, plainRun, registerPlaintext } from './joint-plaintext.ts';
 
 /** Serialized size of one compact 8,192-slot BFV ciphertext (two primes, as contributors send them). */
 const CIPHERTEXT_BYTES = 262_257;
 const CONTRIBUTORS = ['bank-b', 'bank-c', 'bank-d', 'bank-e', 'bank-f'];
 const BANKS = ['bank-a', ...CONTRIBUTORS];
-const XM_DISTRICTS = ['350203', '350205', '350206', '350211', '350212', '350213'];
 
-const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const ENTERPRISES = env('BENCH_JOINT_ENTERPRISES', 10_000);
 const EXPOSURE_BATCH = Math.min(8192, ENTERPRISES);
 const SCORE_BATCH = Math.min(4096, ENTERPRISES);
-const LIST_BATCH = Math.min(10_000, ENTERPRISES);
-const LIST_SIZE = env('BENCH_JOINT_LIST', 100_000);
 const LOANS_PER_BANK = env('BENCH_JOINT_LOANS', 3000);
 const FULL_RUNS = env('BENCH_JOINT_RUNS', 3);
 const SINGLE_RUNS = env('BENCH_JOINT_SINGLE', 20);
 const READ_SECONDS = env('BENCH_JOINT_READ_SECONDS', 5);
 /** Parts to run after the exposure (BENCH_JOINT_PARTS, default all: reads,score,list). */
 const PARTS = new Set((process.env.BENCH_JOINT_PARTS ?? 'reads,score,list').split(','));
-/** When set, a directory where the main thread's CPU profile of the first full HE and plaintext exposure runs is written. */
-const PROFILE_DIR = process.env.BENCH_JOINT_PROFILE;
-
-const ms = (x: number) => +x.toFixed(1);
-const rate = (n: number, t: number) => Math.round((n * 1000) / t);
-const ratio = (a: number, b: number) => +(a / b).toFixed(2);
-function pct(xs: readonly number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((s.length * p) / 100))];
-}
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-const best = (xs: readonly number[]) => Math.min(...xs);
-/** Runs of a batch: each, the median and the best (least disturbed by the rest of the machine). */
-const runs = (xs: readonly number[], n: number) => ({
-  runsMs: xs.map(ms),
-  medianMs: ms(median(xs)),
-  bestMs: ms(best(xs)),
-  perSecond: { median: rate(n, median(xs)), best: rate(n, best(xs)) },
-});
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
-
-/** `count` distinct valid Xiamen USCCs whose organisation body starts with `prefix` (3 characters). */
-function usccs(count: number, prefix: string): string[] {
-  const digits = USCC_ALPHABET.slice(0, 10);
-  return Array.from({ length: count }, (_, i) => {
-    let body = '';
-    for (let k = i, j = 0; j < 5; j++, k = Math.floor(k / 10)) body = digits[k % 10] + body;
-    return composeUscc('9', '1', XM_DISTRICTS[i % XM_DISTRICTS.length], `${prefix}${body}`);
-  });
-}
-
-/** Writes records straight into a node's profile store (as ingest would), in atomic batches. */
-async function write(node: CreditNode, records: IngestRecord[]) {
-  for (let i = 0; i < records.length; i += 5000) {
-    const chunk = records.slice(i, i + 5000);
-    await node.db.batch(
-      node.profiles.writeOps(
-        chunk,
-        chunk.map(() => undefined),
-      ) as never,
-    );
-  }
-}
-
-/** Runs `fn` over `items`, `width` at a time. */
-async function parallel<T>(items: readonly T[], width: number, fn: (item: T, i: number) => Promise<unknown>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i], i);
-      }
-    }),
-  );
-}
 
 // ---------------------------------------------------------------------------------------------
 // Timing of the protocol steps, from the requests each node sends.
@@ -273,54 +214,6 @@ async function reads(bank: CreditNode, codes: readonly string[], until: () => bo
     p99Ms: ms(pct(times, 99)),
     maxMs: ms(Math.max(...times)),
   };
-}
-
-/** Event-loop delay while `fn` runs. */
-async function withLoopDelay<T>(fn: () => Promise<T>) {
-  const h = monitorEventLoopDelay({ resolution: 10 });
-  h.enable();
-  try {
-    const value = await fn();
-    // A stall at the very end is recorded only when the monitor's timer fires after it.
-    await sleep(30);
-    return { value, loop: { p99Ms: ms(h.percentile(99) / 1e6), maxMs: ms(h.max / 1e6) } };
-  } finally {
-    h.disable();
-  }
-}
-
-/**
- * Waits (at most `maxMs`) until this process is quiet: under a quarter of a core over 500 ms (so
- * that what one run leaves behind, such as the witnesses cosigning its checkpoints, is not charged
- * to the next; other processes on the machine do not count). Returns how long it waited.
- */
-async function settle(maxMs = 30_000): Promise<number> {
-  const t0 = performance.now();
-  while (performance.now() - t0 < maxMs) {
-    const cpu = process.cpuUsage();
-    const w = performance.now();
-    await sleep(500);
-    const used = process.cpuUsage(cpu);
-    if ((used.user + used.system) / 1000 < 0.25 * (performance.now() - w)) break;
-  }
-  return Math.round(performance.now() - t0);
-}
-
-/** Runs `fn` under the main thread's CPU profiler when BENCH_JOINT_PROFILE names a directory. */
-async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  if (!PROFILE_DIR) return fn();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
-  try {
-    return await fn();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    await writeFile(join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
-    session.disconnect();
-  }
 }
 
 /** Runs the joint-query benchmark. */
@@ -737,123 +630,7 @@ export async function bench(): Promise<Record<string, unknown>> {
           return out;
         })();
 
-    const listCheck = !PARTS.has('list')
-      ? undefined
-      : await (async () => {
-          // --- List check: 10,000 against a centre list of LIST_SIZE dishonest debtors. ---------------
-          // The centre's 30-second rescan is stopped (after one last pass), so that the refresh timed here
-          // is the one that prepares the new listings.
-          const lists = centre.federation!.listCheck;
-          lists.stop();
-          await lists.refresh();
-          const listCodes = codes.slice(0, LIST_BATCH);
-          const hits = new Set(listCodes.filter((_, i) => i % 10 === 0));
-          const listed = [...hits, ...usccs(LIST_SIZE - hits.size, '8C1')];
-          await write(
-            centre,
-            listed.map((uscc) => ({
-              kind: 'fact',
-              record: {
-                id: `bench-dd-${uscc}`,
-                uscc,
-                category: 'JUDICIAL',
-                subtype: 'DISHONEST_DEBTOR',
-                polarity: 'NEGATIVE',
-                legalDocumentRef: '(2026)闽0203执1号',
-                sourceUnit: '厦门市思明区人民法院',
-                decisionDate: '2026-06-01',
-                usageRange: 'PUBLIC',
-                status: 'ACTIVE',
-                payload: {},
-                originNode: 'xm-centre',
-                version: 1,
-                updatedAt: now,
-              } satisfies CreditFact,
-            })),
-          );
-          await settle();
-          const refresh = await withLoopDelay(async () => {
-            const t0 = performance.now();
-            await lists.refresh();
-            return performance.now() - t0;
-          });
-          // What the periodic rescan costs the centre when nothing changed (every 30 s in production).
-          const r0 = performance.now();
-          await lists.refresh();
-          const rescanMs = performance.now() - r0;
-          const check = async () => {
-            await settle();
-            const t0 = performance.now();
-            const r = await n['bank-a'].federation!.listCheck.check(officer, listCodes, PURPOSE, {
-              correlationId: `bench-list-${randomInt(1e9)}`,
-            });
-            const elapsed = performance.now() - t0;
-            const correct =
-              r.unavailable.length === 0 &&
-              r.rows.every(
-                (row) =>
-                  row.status === 'OK' && row.listed.some((l) => l.list === 'dishonest-debtor') === hits.has(row.uscc),
-              );
-            return { ms: elapsed, correct };
-          };
-          const cold = await check();
-          const warm: number[] = [];
-          let warmOk = true;
-          for (let r = 0; r < 3; r++) {
-            const w = r === 2 ? await profiled('list-warm', check) : await check();
-            warm.push(w.ms);
-            warmOk &&= w.correct;
-          }
-          // In-process baseline: the same OPRF steps on a list of the same size, no network, no consent.
-          const key = generateOprfKey();
-          const server = createOprfServer({ key });
-          const enc = new TextEncoder();
-          const baseList = await prepareListParallel(
-            listed.map((u) => enc.encode(u)),
-            key,
-            { workers: 2 },
-          );
-          const mirror = createListMirror({ keyId: server.publicInfo.keyId });
-          mirror.applySnapshot(baseList.snapshot());
-          const inProcess: number[] = [];
-          for (let r = 0; r < 3; r++) {
-            await settle();
-            const t0 = performance.now();
-            const blinded = createOprfClient().blind(listCodes.map((u) => enc.encode(u)));
-            const values = blinded.finalize(server.evaluate(blinded.blinded));
-            const found = values.filter((v) => mirror.has(v)).length;
-            inProcess.push(performance.now() - t0);
-            if (found !== hits.size) throw new Error('in-process list check is wrong');
-          }
-          const out = {
-            setup: `bank-a checks ${LIST_BATCH} consented enterprises (${hits.size} listed) against xm-centre's dishonest-debtor list of ${listed.length}`,
-            centreRefresh: {
-              what: `${listed.length} new listings prepared incrementally by federation.listCheck.refresh()`,
-              ms: ms(refresh.value),
-              elementsPerSecond: rate(listed.length, refresh.value),
-              eventLoopDelay: refresh.loop,
-              rescanWithoutChangesMs: ms(rescanMs),
-            },
-            overLibp2p: {
-              firstCheckMs: ms(cold.ms),
-              firstCheckNote: 'includes fetching the snapshot of both lists into the bank mirror',
-              snapshotFrameBytes: Math.ceil((encodeSnapshot(baseList.snapshot()).length * 4) / 3),
-              warmChecksMs: warm.map(ms),
-              correct: cold.correct && warmOk,
-            },
-            inProcessBaseline: {
-              what: 'blind + evaluate + finalise + look up, same batch and list size, one thread, no network, no consent',
-              runsMs: inProcess.map(ms),
-            },
-            ratioWarmToInProcess: {
-              median: ratio(median(warm), median(inProcess)),
-              best: ratio(best(warm), best(inProcess)),
-            },
-            target: { batchMs: 2000 },
-          };
-          console.error(`joint bench: list check ${JSON.stringify(out)}`);
-          return out;
-        })();
+    const listCheck = PARTS.has('list') ? await listCheckPart(centre, n['bank-a'], codes, now) : undefined;
 
     return {
       setup,
