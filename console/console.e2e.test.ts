@@ -274,6 +274,12 @@ describe.skipIf(!available)('web console in Chromium against real nodes', () => 
     );
     await until('the counters chart', () => staff.getByTestId('counters').locator('figure').count(), LONG);
     await until('the grade chart', () => staff.getByTestId('grades').locator('figure').count(), LONG);
+    // The objections load on their own: wait for the list, not for the charts.
+    await until(
+      'the objection at the centre',
+      async () => (await staff.getByTestId('objections').textContent())?.includes(factId) ?? false,
+      LONG,
+    );
     expect(await staff.getByTestId('objections').textContent()).toContain(factId);
     expect(await staff.getByTestId('objections').textContent()).toContain(zh('obj.deadline'));
     await until(
